@@ -1,0 +1,3 @@
+from purgesim.cli import main
+
+main()

@@ -1,0 +1,173 @@
+"""The simulation: owns the weekly clock and calls the mechanisms in a fixed, printable order.
+
+>>> import purgesim as ps
+>>> sim = ps.Sim(ps.load_scenario(scale=10_000))
+>>> print(sim.loop_table())            # the order of operations within a week
+>>> result = sim.run()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from purgesim.engine.events import EventTable
+from purgesim.engine.module import Mechanism
+from purgesim.engine.random import stream
+from purgesim.engine.suspects import SuspectQueues
+from purgesim.population import Population, build_population
+from purgesim.scenario import Scenario
+from purgesim.vocab import FLAG, FREE, HELD, OCC, OFFICIALS, SOURCES
+
+WEEKLY_SERIES = (
+    "arrests_named", "arrests_denunciation", "arrests_remark", "arrests_sabotage",
+    "arrests_card_file", "arrests_family", "arrests_elite",
+    "convicted_cat1", "convicted_cat2", "released", "innocent_convicted", "died_in_camp",
+    "limit_cat1", "limit_cat2", "limit_increase_cat1", "limit_increase_cat2",
+    "suspects_waiting", "capacity", "officials_arrested", "officers_arrested",
+)
+
+
+class Sim:
+    """One run of one scenario. Build with a scenario; ``run()`` returns a :class:`Result`."""
+
+    def __init__(self, scenario: Scenario, mechanisms: Sequence[Mechanism] | None = None):
+        from purgesim.mechanisms import default_mechanisms
+
+        self.scenario = scenario
+        self.mechanisms: list[Mechanism] = list(
+            mechanisms if mechanisms is not None else default_mechanisms(scenario))
+        self.weeks = scenario.weeks
+        self.week = 0
+        self.timings: dict[str, float] = {}
+        self.initialized = False
+
+    # ------------------------------------------------------------------ clock and randomness
+    def date(self, week: int | None = None) -> dt.date:
+        return self.scenario.start + dt.timedelta(weeks=self.week if week is None else week)
+
+    def rng(self, name: str, *keys: int) -> np.random.Generator:
+        """The stream of mechanism ``name`` for this week (and optional sub-keys)."""
+        return stream(self.scenario.seed, name, self.week, *keys)
+
+    def event_week(self, event: str | None) -> int | None:
+        return self.scenario.event_week(event)
+
+    def active(self, event: str | None) -> bool:
+        """Whether a calendar event has happened by this week (False if disabled)."""
+        week = self.event_week(event)
+        return week is not None and self.week >= week
+
+    # ------------------------------------------------------------------ lifecycle
+    def init(self) -> Sim:
+        t0 = time.perf_counter()
+        self.population: Population = build_population(self.scenario)
+        self.timings["build population"] = time.perf_counter() - t0
+        pop = self.population
+        self.status = np.zeros(pop.n, dtype=np.uint8)
+        self.events = EventTable(capacity=max(1024, pop.n // 50))
+        self.suspects = SuspectQueues(pop.n_regions)
+        self.this_week = np.empty(0, dtype=np.int64)  # event rows of this week's arrests
+        self.series = {name: np.zeros((self.weeks, pop.n_regions), dtype=np.int64)
+                       for name in WEEKLY_SERIES}
+        self.policy: dict[str, bool] = {}
+        self.due: dict[int, list[np.ndarray]] = {}
+        for mech in self.mechanisms:
+            t0 = time.perf_counter()
+            mech.init(self)
+            self.timings[mech.name] = time.perf_counter() - t0
+        self.initialized = True
+        return self
+
+    def run(self, progress: Callable[[int, int], None] | None = None):
+        """Run every week and return the :class:`~purgesim.results.Result`."""
+        from purgesim.results import Result
+
+        if not self.initialized:
+            self.init()
+        for week in range(self.weeks):
+            self.week = week
+            self.this_week = np.empty(0, dtype=np.int64)
+            for mech in self.mechanisms:
+                t0 = time.perf_counter()
+                mech.step(self)
+                self.timings[mech.name] = self.timings.get(mech.name, 0.0) + (
+                    time.perf_counter() - t0)
+            self.series["suspects_waiting"][week] = self.suspects.lengths() * self.scenario.scale
+            if progress is not None:
+                progress(week + 1, self.weeks)
+        for mech in self.mechanisms:
+            mech.finalize(self)
+        return Result(self)
+
+    def record(self, series: str, rows: np.ndarray, by: np.ndarray | None = None) -> None:
+        """Add the real people of event ``rows`` to a weekly series, by region."""
+        if len(rows) == 0:
+            return
+        region = self.events["region"][rows] if by is None else by
+        weights = self.events["weight"][rows]
+        self.series[series][self.week] += np.bincount(
+            region, weights=weights, minlength=self.population.n_regions).astype(np.int64)
+
+    def free(self, ids: np.ndarray) -> np.ndarray:
+        return self.status[ids] == FREE
+
+    def arrest(self, ids: np.ndarray, *, operation: int | np.ndarray, source: int | np.ndarray,
+               lag_weeks: float | np.ndarray, rng: np.random.Generator,
+               parent: np.ndarray | None = None, generation: np.ndarray | None = None
+               ) -> np.ndarray:
+        """Arrest free people: add their event rows, hold them, and schedule their sentencing.
+
+        ``lag_weeks`` is the mean wait for a sentence (at least one week). Returns the rows."""
+        ids = np.asarray(ids, dtype=np.int64)
+        ids = ids[self.status[ids] == FREE]
+        if len(ids) == 0:
+            return np.empty(0, dtype=np.int64)
+        pop = self.population
+        lag = 1 + rng.poisson(np.maximum(np.asarray(lag_weeks, dtype=float) - 1.0, 0.0),
+                              size=len(ids))
+        rows = self.events.append(
+            person=ids,
+            week=np.full(len(ids), self.week),
+            region=pop.region_of(ids),
+            occupation=pop.occupation[ids],
+            taint=pop.taint[ids],
+            operation=np.broadcast_to(operation, len(ids)),
+            source=np.broadcast_to(source, len(ids)),
+            parent=-1 if parent is None else parent,
+            generation=0 if generation is None else generation,
+            guilty=(pop.flags[ids] & FLAG["guilty"]) > 0,
+            weight=pop.weight(ids),
+            due_week=np.minimum(self.week + lag, np.iinfo(np.int16).max),
+        )
+        self.status[ids] = HELD
+        self.this_week = np.concatenate([self.this_week, rows])
+        for week in np.unique(self.week + lag):
+            self.due.setdefault(int(week), []).append(rows[self.week + lag == week])
+        src = self.events["source"][rows]
+        for code in np.unique(src):
+            self.record(f"arrests_{SOURCES[code]}", rows[src == code])
+        occ = self.events["occupation"][rows]
+        self.record("officials_arrested", rows[np.isin(occ, OFFICIALS)])
+        self.record("officers_arrested", rows[occ == OCC["officer"]])
+        return rows
+
+    def due_rows(self) -> np.ndarray:
+        """Event rows whose sentencing falls in this week."""
+        chunks = self.due.pop(self.week, [])
+        return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
+
+    # ------------------------------------------------------------------ the printable loop
+    def loop_table(self) -> str:
+        lines = ["week loop (each week, in this order):"]
+        for i, mech in enumerate(self.mechanisms, 1):
+            lines.append(f"  {i:>2}. {mech.name:<14} {mech.does}")
+        lines.append(f"  {len(self.mechanisms) + 1:>2}. {'record':<14} weekly series per region")
+        from purgesim.mechanisms import NOT_YET_BUILT
+
+        if NOT_YET_BUILT:
+            lines.append("not yet built (MODEL.md section 3): " + ", ".join(NOT_YET_BUILT))
+        return "\n".join(lines)

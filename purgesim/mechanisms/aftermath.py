@@ -1,0 +1,44 @@
+"""Mechanism 11 (first part), the aftermath: Beria's partial releases of 1939.
+
+The stop decree itself acts through the calendar: operations that end with it stop sweeping,
+capacity falls, and the troikas' pending cases are reviewed by sentencing. Here, from the
+release event, a share of the category 2 prisoners still alive are freed over 1939.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from purgesim.engine.module import Mechanism
+from purgesim.scenario import Scenario
+from purgesim.vocab import CAMP, RELEASED, SENT
+
+if TYPE_CHECKING:
+    from purgesim.engine.sim import Sim
+
+RELEASE_WEEKS = 52  # releases spread over a year
+
+
+class Aftermath(Mechanism):
+    name = "aftermath"
+    does = "from Beria's appointment: releases of some category 2 prisoners over 1939"
+
+    def __init__(self, scenario: Scenario):
+        self.p = scenario.aftermath
+
+    def step(self, sim: Sim) -> None:
+        start = sim.event_week(self.p.release_event)
+        if not self.p.enabled or start is None or not start <= sim.week < start + RELEASE_WEEKS:
+            return
+        ev = sim.events
+        in_camp = np.flatnonzero((ev["sentence"] == SENT["cat2"])
+                                 & (sim.status[ev["person"]] == CAMP))
+        if len(in_camp) == 0:
+            return
+        # a constant weekly hazard that frees the target share over the release year
+        weekly = 1.0 - (1.0 - self.p.camp_release_share_1939) ** (1.0 / RELEASE_WEEKS)
+        freed = in_camp[sim.rng(self.name).random(len(in_camp)) < weekly]
+        ev.set("released_week", freed, sim.week)
+        sim.status[ev["person"][freed]] = RELEASED

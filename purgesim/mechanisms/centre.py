@@ -1,0 +1,96 @@
+"""Mechanism 1, the centre: policy switches by date, Order 00447's limits and the ratchet.
+
+Each region starts with the category 1 and 2 limits of the Order 00447 annex (per union
+republic, and the Gulag's own 10,000 for category 1). Regions that have used most of their
+limit ask for more (see :mod:`purgesim.mechanisms.operations`); each week the centre approves a
+pending request with some probability, up to a ceiling. Limits are kept in agent units as real
+numbers, so fractions carry over and small republics still act at coarse scales.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from purgesim import datasets
+from purgesim.engine.module import Mechanism
+from purgesim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from purgesim.engine.sim import Sim
+
+
+class Limits:
+    """The limits of a limited operation, per region, in agent units."""
+
+    def __init__(self, cat1: np.ndarray, cat2: np.ndarray):
+        self.initial_cat1 = cat1.copy()
+        self.initial_cat2 = cat2.copy()
+        self.cat1 = cat1.astype(float)
+        self.cat2 = cat2.astype(float)
+        self.arrested = np.zeros_like(self.cat1)  # arrests counted against the limit
+        self.used_cat1 = np.zeros_like(self.cat1)  # sentences counted against each category
+        self.used_cat2 = np.zeros_like(self.cat1)
+        self.request_cat1 = np.zeros_like(self.cat1)  # pending requests for increases
+        self.request_cat2 = np.zeros_like(self.cat1)
+        self.backlog = np.zeros(len(self.cat1), dtype=bool)  # suspects left beyond the limit
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.cat1 + self.cat2
+
+
+class Centre(Mechanism):
+    name = "centre"
+    does = "policy switches by date; limits per region; approves requests for more (the ratchet)"
+
+    def __init__(self, scenario: Scenario):
+        self.p = scenario.centre
+        self.torture = scenario.interrogation.torture
+
+    def init(self, sim: Sim) -> None:
+        pop = sim.population
+        initial = datasets.o00447_limits()
+        cat1 = np.array([initial[name][0] for name in pop.region_names])
+        cat2 = np.array([initial[name][1] for name in pop.region_names])
+        factor = self.p.limit_multiplier / sim.scenario.scale
+        sim.limits = Limits(cat1 * factor, cat2 * factor)
+
+    def step(self, sim: Sim) -> None:
+        sim.policy["limits"] = self.p.enabled
+        sim.policy["torture"] = self.torture and sim.active("physical_methods")
+        sim.policy["troikas"] = not sim.active("stop_decree")
+        limits = sim.limits
+        scale = sim.scenario.scale
+        pending = (limits.request_cat1 + limits.request_cat2) > 0
+        if self.p.enabled and np.any(pending):
+            rng = sim.rng(self.name)
+            approve = pending & (rng.random(len(pending)) < self.p.approval_probability)
+            for cat, request, initial, ceiling in (
+                (1, limits.request_cat1, limits.initial_cat1, self.p.max_multiplier_cat1),
+                (2, limits.request_cat2, limits.initial_cat2, self.p.max_multiplier_cat2),
+            ):
+                current = limits.cat1 if cat == 1 else limits.cat2
+                room = np.maximum(initial * ceiling - current, 0.0)
+                increase = np.where(approve, np.minimum(request * self.p.approval_share, room), 0)
+                current += increase
+                sim.series[f"limit_increase_cat{cat}"][sim.week] = np.rint(increase * scale)
+                request[approve] = 0.0
+        if self.p.enabled:
+            self._requests(limits)
+        sim.series["limit_cat1"][sim.week] = np.rint(limits.cat1 * scale)
+        sim.series["limit_cat2"][sim.week] = np.rint(limits.cat2 * scale)
+
+    def _requests(self, limits: Limits) -> None:
+        """Regions that have used most of their limit and still have suspects ask for more
+        (one pending request at a time); the centre answers from next week."""
+        asks = (
+            (limits.arrested >= self.p.request_threshold * limits.total)
+            & limits.backlog
+            & ((limits.request_cat1 + limits.request_cat2) == 0)
+            & (limits.total > 0)
+        )
+        amount = self.p.request_fraction * (limits.initial_cat1 + limits.initial_cat2)
+        limits.request_cat1[asks] = amount[asks] * self.p.request_cat1_share
+        limits.request_cat2[asks] = amount[asks] * (1.0 - self.p.request_cat1_share)

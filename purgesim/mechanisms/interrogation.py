@@ -1,0 +1,142 @@
+"""Mechanism 6, interrogation: torture, confession, and the naming of accomplices.
+
+With physical methods permitted, a share of the week's arrested (depending on the operation:
+group and "organisation" cases more than the mass sweeps) are tortured; a tortured person
+confesses with high probability whatever the truth. A confession names accomplices: a Poisson
+number with the operation's mean, drawn among contacts (coworkers, household, patron and
+clients, acquaintances in the region), weighted toward the plausible (the tainted, officials,
+party members, people already on file), and topped up by the investigator from the card file.
+Each name joins the back of the suspect queue of the named person's region, with its parent
+and generation: this is the engine of the cascade.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from purgesim.engine.module import Mechanism
+from purgesim.scenario import Scenario
+from purgesim.vocab import FLAG, FREE, OFFICIALS, OP, SRC
+
+if TYPE_CHECKING:
+    from purgesim.engine.sim import Sim
+
+LAYERS = ("coworker", "household", "acquaintance", "patron_client")
+PLAUSIBILITY_ROUNDS = 4
+
+
+class Interrogation(Mechanism):
+    name = "interrogation"
+    does = "this week's arrested: torture, confession, names of accomplices join the queue"
+
+    def __init__(self, scenario: Scenario):
+        self.p = scenario.interrogation
+        self.torture_p = np.array([
+            scenario.operations[name].torture_probability if name in scenario.operations else 0.0
+            for name in OP])
+        self.names_mean = np.array([
+            scenario.operations[name].names_mean if name in scenario.operations else 0.0
+            for name in OP])
+        weights = np.array([self.p.name_weights.get(layer, 0.0) for layer in LAYERS])
+        self.layer_p = weights / weights.sum() if weights.sum() > 0 else weights
+
+    def init(self, sim: Sim) -> None:
+        pop = sim.population
+        self.card_bounds = np.searchsorted(pop.card_file, pop.region_offsets)
+        odds = self.p.plausibility
+        self.max_odds = (max(odds["tainted"], 1) * max(odds["official"], 1)
+                         * max(odds["party"], 1) * max(odds["card_file"], 1))
+
+    def step(self, sim: Sim) -> None:
+        if not self.p.enabled:
+            return
+        rows = sim.this_week
+        if len(rows) == 0:
+            return
+        rng = sim.rng(self.name)
+        ev = sim.events
+        op = ev["operation"][rows].astype(np.int64)
+        p_torture = (self.torture_p[op] if sim.policy.get("torture", False)
+                     else np.full(len(rows), self.p.torture_before_sanction))
+        tortured = rng.random(len(rows)) < p_torture
+        guilty = ev["guilty"][rows]
+        p_confess = np.where(tortured, self.p.confess_tortured,
+                             np.where(guilty, self.p.confess_guilty, self.p.confess_innocent))
+        confessed = rng.random(len(rows)) < p_confess
+        ev.set("tortured", rows, tortured)
+        ev.set("confessed", rows, confessed)
+
+        confessors = rows[confessed]
+        k = rng.poisson(self.names_mean[op[confessed]])
+        if k.sum() == 0:
+            return
+        namer_row = np.repeat(confessors, k)
+        namer = ev["person"][namer_row]
+        named = self._choose(sim, namer, rng)
+        ok = (named >= 0) & (named != namer)
+        ok[ok] = sim.status[named[ok]] == FREE
+        counts = np.bincount(np.searchsorted(confessors, namer_row[ok]), minlength=len(confessors))
+        ev.set("named", confessors, counts)
+        named, namer_row = named[ok], namer_row[ok]
+        sim.suspects.push(
+            sim.population.region_of(named),
+            person=named,
+            parent=ev["person"][namer_row],
+            generation=ev["generation"][namer_row] + 1,
+            operation=ev["operation"][namer_row],
+            source=np.full(len(named), SRC["named"]),
+            week=np.full(len(named), sim.week),
+        )
+
+    def _choose(self, sim: Sim, namer: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One name per entry of ``namer``: a contact, weighted toward the plausible."""
+        pop = sim.population
+        m = len(namer)
+        layer = rng.choice(len(LAYERS), size=m, p=self.layer_p)
+        chosen = np.full(m, -1, dtype=np.int64)
+        todo = np.arange(m)
+        for attempt in range(PLAUSIBILITY_ROUNDS):
+            candidate = np.full(len(todo), -1, dtype=np.int64)
+            lay = layer[todo]
+            who = namer[todo]
+            for code, draw in enumerate((pop.random_coworker, pop.random_household_member,
+                                         pop.random_in_region, pop.random_patron_or_client)):
+                sel = lay == code
+                if np.any(sel):
+                    candidate[sel] = draw(who[sel], rng)
+            # people with no patron or clients name a coworker instead
+            missing = candidate < 0
+            if np.any(missing):
+                candidate[missing] = pop.random_coworker(who[missing], rng)
+            have = candidate >= 0
+            accept = np.zeros(len(todo), dtype=bool)
+            accept[have] = rng.random(int(have.sum())) < self._odds(pop, candidate[have]) / \
+                self.max_odds
+            last = attempt == PLAUSIBILITY_ROUNDS - 1
+            take = accept | (last & have)
+            chosen[todo[take]] = candidate[take]
+            todo = todo[~take & have]
+            if len(todo) == 0:
+                break
+        # the investigator replaces some names with people from the card file
+        swap = rng.random(m) < self.p.card_file_topup
+        if np.any(swap):
+            region = pop.region_of(namer[swap])
+            lo, hi = self.card_bounds[region], self.card_bounds[region + 1]
+            pick = lo + (rng.random(len(region)) * (hi - lo)).astype(np.int64)
+            has = hi > lo
+            replaced = chosen[swap]
+            replaced[has] = pop.card_file[np.minimum(pick[has], len(pop.card_file) - 1)]
+            chosen[swap] = replaced
+        return chosen
+
+    def _odds(self, pop, ids: np.ndarray) -> np.ndarray:
+        o = self.p.plausibility
+        odds = np.ones(len(ids))
+        odds[pop.taint[ids] > 0] *= o["tainted"]
+        odds[np.isin(pop.occupation[ids], OFFICIALS)] *= o["official"]
+        odds[(pop.flags[ids] & FLAG["party"]) > 0] *= o["party"]
+        odds[(pop.flags[ids] & FLAG["card_file"]) > 0] *= o["card_file"]
+        return odds

@@ -1,0 +1,175 @@
+"""Mechanism 5, NKVD operations: each region arrests within its weekly capacity.
+
+Order of choice in a region each week:
+
+1. named suspects from the region's queue, first in first out (the cascade's engine), counted
+   against the limits of the operation their case belongs to;
+2. card-file sweeps, operation by operation ("mopping up" everyone with a taint): a limited
+   operation (Order 00447) paces itself to use its limits within the plan, overfulfilling; an
+   unlimited one (the national operations, ordinary work) arrests at a rate per million people.
+
+Card-file lists are built once per operation and region (ids with the operation's taint bits,
+shuffled, kulaks and criminals first for 00447) and consumed through a cursor, so a week costs
+work in proportion to its arrests, not to the population.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from purgesim.engine.module import Mechanism
+from purgesim.scenario import Operation, Scenario
+from purgesim.vocab import OP, SRC, TAINT_BIT
+
+if TYPE_CHECKING:
+    from purgesim.engine.sim import Sim
+
+# Sweep order: the national operations, then 00447, then ordinary work. Named suspects come first.
+PRIORITY = ("elite", "german_00439", "polish_00485", "harbin_00593", "latvian", "other_national",
+            "kulak_00447", "ordinary")
+FIRST_TIER = TAINT_BIT["kulak"] | TAINT_BIT["prior_conviction"]
+MIN_PACE_WEEKS = 4.0  # after its plan, a limited operation uses new limits within about a month
+
+
+class Operations(Mechanism):
+    name = "operations"
+    does = "arrests: named suspects first, then card-file sweeps per operation, within capacity"
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.nkvd = scenario.nkvd
+        self.ops: dict[str, Operation] = {
+            name: scenario.operations[name] for name in PRIORITY
+            if name in scenario.operations and scenario.operations[name].enabled
+        }
+
+    def init(self, sim: Sim) -> None:
+        pop = sim.population
+        rng = sim.rng(self.name + ".lists")
+        self.lists: dict[str, list[np.ndarray]] = {}
+        self.cursor = {name: np.zeros(pop.n_regions, dtype=np.int64) for name in self.ops}
+        self.carry = {name: np.zeros(pop.n_regions) for name in self.ops}
+        self.capacity_carry = np.zeros(pop.n_regions)
+        self.million = pop.region_real / 1e6
+        card = pop.card_file
+        card_region = pop.region_of(card)
+        for name, op in self.ops.items():
+            mask = 0
+            for bit in op.targets:
+                mask |= TAINT_BIT[bit]
+            chosen = (pop.taint[card] & mask) > 0
+            if op.nationalities:
+                chosen &= np.isin(pop.nation[card], op.nationalities)
+            ids, regions = card[chosen], card_region[chosen]
+            tier = np.zeros(len(ids)) if not op.limited else (pop.taint[ids] & FIRST_TIER) == 0
+            order = np.lexsort((rng.random(len(ids)), tier, regions))
+            ids, regions = ids[order], regions[order]
+            bounds = np.searchsorted(regions, np.arange(pop.n_regions + 1))
+            self.lists[name] = [ids[bounds[r]: bounds[r + 1]] for r in range(pop.n_regions)]
+
+    def capacity(self, sim: Sim) -> np.ndarray:
+        """Interrogations each region can start this week, in agents (a real number)."""
+        p = self.nkvd
+        if sim.active("stop_decree"):
+            per_million = p.capacity_after_stop_per_million
+        else:
+            start = sim.event_week("order_00447")
+            ramp = 0.0
+            if start is not None and sim.week >= start:
+                ramp = min(1.0, (sim.week - start + 1) / max(p.capacity_ramp_weeks, 1.0))
+            per_million = p.capacity_per_million + ramp * (
+                p.mass_capacity_per_million - p.capacity_per_million)
+        return per_million * self.million / sim.scenario.scale
+
+    def _running(self, sim: Sim, op: Operation) -> bool:
+        if op.start is not None and not sim.active(op.start):
+            return False
+        return not (op.end is not None and sim.active(op.end))
+
+    def step(self, sim: Sim) -> None:
+        pop = sim.population
+        scale = sim.scenario.scale
+        running = {name: self._running(sim, op) for name, op in self.ops.items()}
+        fallback = OP["ordinary"]
+        lags = np.array([self.ops[name].sentence_lag_weeks if name in self.ops else 4.0
+                         for name in OP])
+        limits = sim.limits
+        limited_running = [n for n, op in self.ops.items() if op.limited and running[n]]
+        capacity = self.capacity(sim) + self.capacity_carry
+        sim.series["capacity"][sim.week] = np.rint(capacity * scale)
+        rng = sim.rng(self.name)
+        for r in range(pop.n_regions):
+            budget = int(capacity[r])
+            self.capacity_carry[r] = capacity[r] - budget
+
+            # 1. named suspects, first in first out
+            entries = sim.suspects.pop(r, budget, sim.status, sim.week,
+                                       self.nkvd.queue_patience_weeks)
+            if len(entries["person"]):
+                op = entries["operation"].astype(np.int64)
+                alive = np.array([running.get(name, False) for name in OP])
+                op = np.where(alive[op], op, fallback)
+                rows = sim.arrest(entries["person"], operation=op, source=entries["source"],
+                                  lag_weeks=lags[op], rng=rng, parent=entries["parent"],
+                                  generation=entries["generation"])
+                budget -= len(rows)
+                ops = sim.events["operation"][rows]
+                for name in limited_running:
+                    counted = sim.events["weight"][rows][ops == OP[name]].sum()
+                    limits.arrested[r] += counted / scale
+
+            # 2. card-file sweeps, operation by operation
+            for name, op in self.ops.items():
+                if not running[name]:
+                    continue
+                if op.limited:
+                    if not sim.policy.get("limits", True):
+                        continue  # no quotas: no sweeps, arrests only on suspicion
+                    start = sim.event_week(op.start) or 0
+                    weeks_left = max(start + op.plan_weeks - sim.week, MIN_PACE_WEEKS)
+                    remaining = limits.total[r] * op.overfulfilment - limits.arrested[r]
+                    demand = max(remaining, 0.0) / weeks_left
+                else:
+                    ramp = 1.0
+                    if op.rate_ramp_weeks > 0 and op.start is not None:
+                        since = sim.week - (sim.event_week(op.start) or 0) + 1
+                        ramp = min(1.0, since / op.rate_ramp_weeks)
+                    if op.surge is not None and sim.active(op.surge):
+                        ramp *= op.surge_multiplier
+                    demand = op.rate * ramp * self.million[r] / scale
+                demand += self.carry[name][r]
+                want = min(int(demand), max(budget, 0))
+                self.carry[name][r] = demand - int(demand)
+                ids = self._take(name, r, want, sim.status)
+                if len(ids) < want:
+                    self.carry[name][r] = 0.0  # the list is exhausted
+                rows = sim.arrest(ids, operation=OP[name], source=SRC["card_file"],
+                                  lag_weeks=op.sentence_lag_weeks, rng=rng)
+                budget -= len(rows)
+                if op.limited:
+                    limits.arrested[r] += sim.events["weight"][rows].sum() / scale
+            if limited_running:
+                name = limited_running[0]
+                left = self.cursor[name][r] < len(self.lists[name][r])
+                limits.backlog[r] = left or sim.suspects.waiting(r, OP[name]) > 0
+            else:
+                limits.backlog[r] = False
+
+    def _take(self, name: str, r: int, k: int, status: np.ndarray) -> np.ndarray:
+        """The next ``k`` people of a card-file list who are still free."""
+        if k <= 0:
+            return np.empty(0, dtype=np.int64)
+        ids = self.lists[name][r]
+        taken: list[np.ndarray] = []
+        need = k
+        cursor = int(self.cursor[name][r])
+        while need > 0 and cursor < len(ids):
+            window = ids[cursor: cursor + 2 * need + 16]
+            free = np.flatnonzero(status[window] == 0)[:need]
+            taken.append(window[free])
+            need -= len(free)
+            cursor += int(free[-1]) + 1 if need == 0 else len(window)
+        self.cursor[name][r] = cursor
+        return np.concatenate(taken) if taken else np.empty(0, dtype=np.int64)

@@ -1,0 +1,97 @@
+"""Mechanism 7, sentencing: troikas on the case file, or the counterfactual court on evidence.
+
+Each case is decided in the week drawn at arrest (about a month for the mass operations). A
+troika convicts every confessor and most of the rest; the category follows the region's
+remaining category 1 and 2 limits (for a limited operation) or the operation's share shot,
+with odds raised by the victim's profile. After the stop decree the troikas are gone: pending
+cases are reviewed and some are released. The evidence-based court convicts on ground truth;
+a coerced confession counts for little.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from purgesim.engine.module import Mechanism
+from purgesim.scenario import Scenario
+from purgesim.vocab import CAMP, OP, RELEASED, SENT, SHOT, TAINT_BIT
+
+if TYPE_CHECKING:
+    from purgesim.engine.sim import Sim
+
+
+class Sentencing(Mechanism):
+    name = "sentencing"
+    does = "cases due this week: troika or evidence court; category 1 or 2 under the limits"
+
+    def __init__(self, scenario: Scenario):
+        self.p = scenario.sentencing
+        ops = scenario.operations
+        self.convict_no_confession = np.array(
+            [ops[n].convict_without_confession if n in ops else 0.8 for n in OP])
+        self.cat1_share = np.array([ops[n].cat1_share if n in ops else 0.5 for n in OP])
+        self.limited = np.array([ops[n].limited if n in ops else False for n in OP])
+        self.profile = np.ones(256)
+        for bits in range(256):
+            for name, odds in self.p.cat1_profile_odds.items():
+                if bits & TAINT_BIT[name]:
+                    self.profile[bits] *= odds
+
+    def step(self, sim: Sim) -> None:
+        rows = sim.due_rows()
+        if len(rows) == 0:
+            return
+        rng = sim.rng(self.name)
+        ev = sim.events
+        op = ev["operation"][rows].astype(np.int64)
+        confessed = ev["confessed"][rows]
+        guilty = ev["guilty"][rows]
+        u_convict, u_cat, u_review = rng.random((3, len(rows)))
+
+        if self.p.court == "evidence":
+            base = np.where(guilty, self.p.evidence_convict_guilty, self.p.evidence_convict_innocent)
+            p_convict = base + confessed * self.p.evidence_confession_weight * (1.0 - base)
+        else:
+            p_convict = np.where(confessed, 1.0, self.convict_no_confession[op])
+        convicted = u_convict < p_convict
+        if not sim.policy.get("troikas", True):
+            convicted &= u_review >= self.p.after_stop_release  # review after the stop decree
+
+        # category: the region's remaining limits for a limited operation, else the op's share
+        odds = self.cat1_share[op] / np.maximum(1.0 - self.cat1_share[op], 1e-9)
+        region = ev["region"][rows].astype(np.int64)
+        limits = sim.limits
+        if sim.policy.get("limits", True):
+            rem1 = np.maximum(limits.cat1 - limits.used_cat1, 0.0)[region]
+            rem2 = np.maximum(limits.cat2 - limits.used_cat2, 0.0)[region]
+            use = self.limited[op] & ((rem1 + rem2) > 0)
+            odds = np.where(use, rem1 / np.maximum(rem2, 1e-9), odds)
+        odds = odds * self.profile[ev["taint"][rows]]
+        cat1 = convicted & (u_cat < odds / (1.0 + odds))
+        cat2 = convicted & ~cat1
+
+        sentence = np.where(cat1, SENT["cat1"], np.where(cat2, SENT["cat2"], SENT["released"]))
+        ev.set("sentence", rows, sentence)
+        ev.set("sentence_week", rows, sim.week)
+        released = rows[~convicted]
+        ev.set("released_week", released, sim.week)
+        person = ev["person"][rows]
+        sim.status[person[cat1]] = SHOT
+        sim.status[person[cat2]] = CAMP
+        sim.status[person[~convicted]] = RELEASED
+        ev.set("died_week", rows[cat1], sim.week)
+
+        scale = sim.scenario.scale
+        weight = ev["weight"][rows] / scale
+        lim = self.limited[op]
+        n = len(limits.cat1)
+        limits.used_cat1 += np.bincount(region[cat1 & lim], weights=weight[cat1 & lim], minlength=n)
+        limits.used_cat2 += np.bincount(region[cat2 & lim], weights=weight[cat2 & lim], minlength=n)
+
+        sim.record("convicted_cat1", rows[cat1])
+        sim.record("convicted_cat2", rows[cat2])
+        sim.record("released", released)
+        sim.record("innocent_convicted", rows[convicted & ~guilty])
+        sim.camp_admissions = rows[cat2]

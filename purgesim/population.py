@@ -1,0 +1,497 @@
+"""The synthetic Soviet population of 1937 as a struct of arrays (MODEL.md section 2).
+
+Layout, chosen so that ``scale = 1`` (163 million agents) fits in about a gigabyte:
+
+- Regions and workplaces are contiguous blocks of ids (an offsets array per level), so neither
+  is stored per person. Each region's first ids are its Congress delegates and Central
+  Committee members (weight 1 at every scale), who form its ``leadership`` workplace.
+- Households are contiguous blocks in a per-region pseudo-random order (an affine permutation
+  of the region's ids), so family members usually work in different places, and membership
+  costs one offsets array instead of a per-person column plus an index.
+- Four bytes per person: ``occupation``, ``taint`` (bit set), ``flags`` (card file, party,
+  guilty, informant, delegate, Central Committee) and ``nation`` (diaspora code, 0 for none);
+  plus ``status``, the one mutable byte, owned by the simulation.
+- Patron-client links are sparse: only officials and managers carry them.
+
+Contacts (coworkers, household, patron and clients, acquaintances) are generated on demand from
+these arrays, so nothing grows with the square of a workplace.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from purgesim import datasets
+from purgesim.engine.random import sparse_bernoulli, stream
+from purgesim.scenario import Scenario
+from purgesim.vocab import FLAG, OCC, OCCUPATIONS, TAINT_BIT, WP
+
+# Probability of party membership by occupation; workers and peasants then fill the party up
+# to its 1934 size (history.csv party_members_and_candidates_1934). Assumptions.
+PARTY_PROBABILITY = {
+    "official_local": 0.9,
+    "official_regional": 0.95,
+    "official_republic": 1.0,
+    "manager": 0.8,
+    "officer": 0.6,
+    "nkvd": 0.9,
+    "specialist": 0.2,
+}
+# Offices by tier: district, region (oblast), republic. Assumption.
+OFFICE_TIERS = (0.75, 0.2, 0.05)
+
+
+@dataclass
+class Population:
+    """One row per person, as arrays; blocks of ids for regions, workplaces and households."""
+
+    scale: int
+    region_names: tuple[str, ...]
+    region_offsets: np.ndarray  # int64 (R + 1)
+    region_real: np.ndarray  # int64 (R): real people represented
+    elite_count: np.ndarray  # int64 (R): weight-1 agents at the start of each region
+    workplace_offsets: np.ndarray  # int64 (W + 1)
+    workplace_kind: np.ndarray  # uint8 (W)
+    household_offsets: np.ndarray  # int64 (H + 1), positions in the permuted order
+    household_mult: np.ndarray  # int64 (R): affine permutation q = (a * i + b) mod n
+    household_shift: np.ndarray  # int64 (R)
+    household_inverse: np.ndarray  # int64 (R): a^-1 mod n
+    occupation: np.ndarray  # uint8 (N)
+    taint: np.ndarray  # uint8 (N)
+    flags: np.ndarray  # uint8 (N)
+    nation: np.ndarray  # uint8 (N)
+    patron_ids: np.ndarray  # int64 (P): officials and managers, sorted
+    patron_of: np.ndarray  # int64 (P): their patron, -1 for none
+    client_offsets: np.ndarray = field(repr=False)  # CSR over patron_ids: clients of each
+    client_ids: np.ndarray = field(repr=False)
+    card_file: np.ndarray = field(repr=False)  # int64 sorted ids registered in the card file
+
+    # ------------------------------------------------------------------ sizes and lookups
+    @property
+    def n(self) -> int:
+        return int(self.region_offsets[-1])
+
+    @property
+    def n_regions(self) -> int:
+        return len(self.region_names)
+
+    @property
+    def n_workplaces(self) -> int:
+        return len(self.workplace_kind)
+
+    @property
+    def n_households(self) -> int:
+        return len(self.household_offsets) - 1
+
+    def region_of(self, ids: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.region_offsets, ids, side="right") - 1
+
+    def workplace_of(self, ids: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.workplace_offsets, ids, side="right") - 1
+
+    def weight(self, ids: np.ndarray) -> np.ndarray:
+        """Real people each agent stands for: 1 for the elite, ``scale`` for everyone else."""
+        ids = np.asarray(ids, dtype=np.int64)
+        region = self.region_of(ids)
+        elite = (ids - self.region_offsets[region]) < self.elite_count[region]
+        return np.where(elite, 1, self.scale).astype(np.int64)
+
+    def _position(self, ids: np.ndarray, region: np.ndarray) -> np.ndarray:
+        start = self.region_offsets[region]
+        size = self.region_offsets[region + 1] - start
+        return start + (self.household_mult[region] * (ids - start)
+                        + self.household_shift[region]) % size
+
+    def _person_at(self, positions: np.ndarray, region: np.ndarray) -> np.ndarray:
+        start = self.region_offsets[region]
+        size = self.region_offsets[region + 1] - start
+        local = ((positions - start - self.household_shift[region]) % size
+                 * self.household_inverse[region]) % size
+        return start + local
+
+    def household_of(self, ids: np.ndarray) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        positions = self._position(ids, self.region_of(ids))
+        return np.searchsorted(self.household_offsets, positions, side="right") - 1
+
+    def household_members(self, household: int) -> np.ndarray:
+        lo, hi = self.household_offsets[household], self.household_offsets[household + 1]
+        positions = np.arange(lo, hi, dtype=np.int64)
+        region = self.region_of(positions)  # households never cross regions
+        return self._person_at(positions, region)
+
+    def random_household_member(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """For each person, one uniformly chosen member of their household (maybe themselves)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        region = self.region_of(ids)
+        house = np.searchsorted(self.household_offsets, self._position(ids, region), "right") - 1
+        lo = self.household_offsets[house]
+        size = self.household_offsets[house + 1] - lo
+        positions = lo + (rng.random(len(ids)) * size).astype(np.int64)
+        return self._person_at(positions, region)
+
+    def random_coworker(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        wp = self.workplace_of(ids)
+        lo = self.workplace_offsets[wp]
+        size = self.workplace_offsets[wp + 1] - lo
+        return lo + (rng.random(len(ids)) * size).astype(np.int64)
+
+    def random_in_region(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        region = self.region_of(ids)
+        lo = self.region_offsets[region]
+        size = self.region_offsets[region + 1] - lo
+        return lo + (rng.random(len(ids)) * size).astype(np.int64)
+
+    def random_patron_or_client(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The patron or one of the clients of each person (uniformly over these links);
+        -1 for people with neither."""
+        ids = np.asarray(ids, dtype=np.int64)
+        out = np.full(len(ids), -1, dtype=np.int64)
+        if len(self.patron_ids) == 0 or len(ids) == 0:
+            return out
+        k = np.minimum(np.searchsorted(self.patron_ids, ids), len(self.patron_ids) - 1)
+        has = self.patron_ids[k] == ids
+        k = k[has]
+        patron = self.patron_of[k]
+        lo = self.client_offsets[k]
+        n_clients = self.client_offsets[k + 1] - lo
+        links = n_clients + (patron >= 0)
+        pick = (rng.random(len(k)) * links).astype(np.int64)
+        if len(self.client_ids):
+            client = self.client_ids[np.minimum(lo + pick, len(self.client_ids) - 1)]
+        else:
+            client = np.full(len(k), -1, dtype=np.int64)
+        chosen = np.where(pick < n_clients, client, patron)
+        chosen[links == 0] = -1
+        out[has] = chosen
+        return out
+
+    def nbytes(self) -> int:
+        return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
+
+    def summary(self) -> dict[str, object]:
+        occ = np.bincount(self.occupation, minlength=len(OCCUPATIONS))
+        return {
+            "agents": self.n,
+            "real_people": int(self.region_real.sum()),
+            "workplaces": self.n_workplaces,
+            "households": self.n_households,
+            "occupations": {name: int(c) for name, c in zip(OCCUPATIONS, occ, strict=True)},
+            "card_file": len(self.card_file),
+            "party": int(np.count_nonzero(self.flags & FLAG["party"])),
+            "guilty": int(np.count_nonzero(self.flags & FLAG["guilty"])),
+            "megabytes": round(self.nbytes() / 2**20, 1),
+        }
+
+
+# ---------------------------------------------------------------------------------- builder
+
+
+def _split(total: int, weights: np.ndarray) -> np.ndarray:
+    """Integer parts of ``total`` in proportion to ``weights`` (largest remainder)."""
+    exact = total * weights / weights.sum()
+    parts = np.floor(exact).astype(np.int64)
+    order = np.argsort(-(exact - parts), kind="stable")
+    parts[order[: total - parts.sum()]] += 1
+    return parts
+
+
+def _block_sizes(total: int, median: float, sigma: float, size_max: int,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Log-normal block sizes (at least 1) adding up exactly to ``total``."""
+    if total <= 0:
+        return np.empty(0, dtype=np.int64)
+    mean = median * math.exp(sigma * sigma / 2)
+    chunks, have = [], 0
+    while have < total:
+        k = int((total - have) / max(mean, 1.0) * 1.2) + 8
+        sizes = np.clip(np.rint(rng.lognormal(math.log(median), sigma, k)), 1, size_max)
+        chunks.append(sizes.astype(np.int64))
+        have += int(sizes.sum())
+    sizes = np.concatenate(chunks)
+    cum = np.cumsum(sizes)
+    last = int(np.searchsorted(cum, total))
+    sizes = sizes[: last + 1]
+    sizes[-1] -= int(cum[last] - total)
+    return sizes[sizes > 0]
+
+
+def _household_sizes(total: int, mean: float, rng: np.random.Generator) -> np.ndarray:
+    chunks, have = [], 0
+    while have < total:
+        k = int((total - have) / mean * 1.1) + 8
+        sizes = 1 + rng.poisson(mean - 1.0, k)
+        chunks.append(sizes.astype(np.int64))
+        have += int(sizes.sum())
+    sizes = np.concatenate(chunks)
+    cum = np.cumsum(sizes)
+    last = int(np.searchsorted(cum, total))
+    sizes = sizes[: last + 1]
+    sizes[-1] -= int(cum[last] - total)
+    return sizes[sizes > 0]
+
+
+def _coprime_multiplier(n: int, rng: np.random.Generator) -> int:
+    if n <= 2:
+        return 1
+    a = int(rng.integers(n // 3, max(n // 3 + 1, 2 * n // 3))) | 1
+    while math.gcd(a, n) != 1:
+        a += 2
+    return a % n or 1
+
+
+def build_population(scenario: Scenario) -> Population:
+    """Build the population of ``scenario`` (deterministic in its seed and scale)."""
+    p = scenario.population
+    scale = scenario.scale
+    seed = scenario.seed
+    rng = stream(seed, "population")
+    regions = datasets.regions()
+    names = tuple(r.name for r in regions)
+    n_regions = len(regions)
+    real = np.array([r.population for r in regions], dtype=np.int64)
+
+    # The elite: one agent per person at every scale. Central Committee members sit in Moscow
+    # (the RSFSR); the other delegates are spread by population over the republics.
+    n_cc = int(datasets.figure("cc17_members") + datasets.figure("cc17_candidates"))
+    n_delegates = int(datasets.figure("congress17_delegates"))
+    republics = np.array([r.name != "Gulag" for r in regions])
+    delegates = np.zeros(n_regions, dtype=np.int64)
+    delegates[republics] = _split(n_delegates - n_cc, real[republics].astype(float))
+    delegates[names.index("RSFSR")] += n_cc
+    ordinary = np.maximum(np.rint((real - delegates) / scale).astype(np.int64), 1)
+    sizes = ordinary + delegates
+    region_offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    region_real = ordinary * scale + delegates
+    n = int(region_offsets[-1])
+
+    # ---- workplaces: contiguous blocks, the leadership first in each region
+    wp_sizes, wp_kinds = [], []
+    kinds = ("factory", "office", "army_unit", "nkvd_unit")
+    for r in range(n_regions):
+        if delegates[r] > 0:
+            wp_sizes.append(np.array([delegates[r]]))
+            wp_kinds.append(np.array([WP["leadership"]]))
+        if names[r] == "Gulag":
+            s = _block_sizes(int(ordinary[r]), p.camp_size_median, 0.5, 5000, rng)
+            wp_sizes.append(s)
+            wp_kinds.append(np.full(len(s), WP["camp"]))
+            continue
+        targets = {k: int(round(p.workplaces[k].share * ordinary[r])) for k in kinds}
+        targets["kolkhoz"] = int(ordinary[r]) - sum(targets.values())
+        for kind in ("kolkhoz", *kinds):
+            w = p.workplaces[kind]
+            s = _block_sizes(targets[kind], w.size_median, w.size_sigma, w.size_max, rng)
+            wp_sizes.append(s)
+            wp_kinds.append(np.full(len(s), WP[kind]))
+    wp_size = np.concatenate(wp_sizes).astype(np.int64)
+    workplace_kind = np.concatenate(wp_kinds).astype(np.uint8)
+    workplace_offsets = np.concatenate([[0], np.cumsum(wp_size)]).astype(np.int64)
+    assert workplace_offsets[-1] == n
+
+    # ---- occupations from the kind of workplace and the rank within it
+    n_kinds = len(WP)
+    head = np.full(n_kinds, OCC["other"], dtype=np.uint8)
+    staff = np.full(n_kinds, OCC["other"], dtype=np.uint8)
+    rank = np.full(n_kinds, OCC["other"], dtype=np.uint8)
+    staff_share = np.zeros(n_kinds, dtype=np.float32)
+    dependents = np.full(n_kinds, p.dependent_share, dtype=np.float32)
+    for kind, (h, s, k) in {
+        "kolkhoz": ("manager", "specialist", "peasant"),
+        "factory": ("manager", "specialist", "worker"),
+        "office": ("official_local", "official_local", "other"),
+        "army_unit": ("officer", "officer", "other"),
+        "nkvd_unit": ("nkvd", "nkvd", "nkvd"),
+    }.items():
+        code = WP[kind]
+        head[code], staff[code], rank[code] = OCC[h], OCC[s], OCC[k]
+        staff_share[code] = p.workplaces[kind].staff_share
+    for kind in ("army_unit", "nkvd_unit", "leadership"):
+        dependents[WP[kind]] = 0.0
+    head[WP["camp"]] = staff[WP["camp"]] = rank[WP["camp"]] = OCC["prisoner"]
+    dependents[WP["camp"]] = 0.0
+
+    kind_pp = np.repeat(workplace_kind, wp_size)
+    first = np.zeros(n, dtype=bool)
+    first[workplace_offsets[:-1]] = True
+    u = rng.random(n, dtype=np.float32)
+    occupation = rank[kind_pp]
+    is_staff = u < staff_share[kind_pp]
+    occupation[is_staff] = staff[kind_pp][is_staff]
+    occupation[u >= 1.0 - dependents[kind_pp]] = OCC["other"]
+    occupation[first] = head[workplace_kind]
+    del u, is_staff, first
+
+    # office tiers: officials of a regional or republic office hold that level
+    offices = np.flatnonzero(workplace_kind == WP["office"])
+    tier = rng.choice(3, size=len(offices), p=np.array(OFFICE_TIERS))
+    for level, name in ((1, "official_regional"), (2, "official_republic")):
+        chosen = offices[tier == level]
+        members = _block_members(workplace_offsets, chosen)
+        occupation[members[occupation[members] == OCC["official_local"]]] = OCC[name]
+
+    # the elite
+    flags = np.zeros(n, dtype=np.uint8)
+    for r in range(n_regions):
+        lo = region_offsets[r]
+        flags[lo: lo + delegates[r]] |= FLAG["delegate"]
+        occupation[lo: lo + delegates[r]] = OCC["official_regional"]
+    rsfsr = region_offsets[names.index("RSFSR")]
+    flags[rsfsr: rsfsr + n_cc] |= FLAG["cc_member"]
+    occupation[rsfsr: rsfsr + n_cc] = OCC["official_republic"]
+
+    # clergy among the rank and file of kolkhozes and factories
+    clergy = sparse_bernoulli(n, p.clergy_share, rng)
+    clergy = clergy[np.isin(occupation[clergy], (OCC["peasant"], OCC["worker"]))]
+    occupation[clergy] = OCC["clergy"]
+
+    adult = occupation != OCC["other"]
+    adult |= kind_pp != WP["kolkhoz"]  # soldiers and clerks are adults too
+    del kind_pp
+
+    # ---- diaspora nationalities (census shares, spread over the republics)
+    nation = np.zeros(n, dtype=np.uint8)
+    census_1939 = datasets.figure("census_1939_population_published")
+    in_republics = region_offsets[names.index("Gulag")] if "Gulag" in names else n
+    for nat in datasets.diaspora():
+        ids = sparse_bernoulli(int(in_republics), nat.population / census_1939, rng)
+        nation[ids] = nat.code
+
+    # ---- taint bits (shares of adults); peasants and prisoners carry the kulak bit
+    taint = np.zeros(n, dtype=np.uint8)
+    for bit, share in p.taint.items():
+        ids = sparse_bernoulli(n, share, rng)
+        ids = ids[adult[ids]]
+        if bit == "kulak":
+            ids = ids[np.isin(occupation[ids], (OCC["peasant"], OCC["prisoner"]))]
+        taint[ids] |= TAINT_BIT[bit]
+    taint[nation > 0] |= TAINT_BIT["diaspora"]
+    taint[occupation == OCC["clergy"]] |= TAINT_BIT["believer"]
+    gulag = names.index("Gulag")
+    taint[region_offsets[gulag]: region_offsets[gulag + 1]] |= TAINT_BIT["prior_conviction"]
+
+    # ---- card file: each taint bit registers with its own probability
+    tainted = np.flatnonzero(taint & adult.view(np.uint8) * 0xFF)
+    miss = np.ones(len(tainted))
+    for bit, prob in p.card_file.items():
+        has = (taint[tainted] & TAINT_BIT[bit]) > 0
+        miss[has] *= 1.0 - prob
+    card_file = tainted[rng.random(len(tainted)) >= miss]
+    flags[card_file] |= FLAG["card_file"]
+
+    # ---- ground truth and informants
+    guilty = sparse_bernoulli(n, p.guilty_prevalence, rng)
+    flags[guilty[adult[guilty]]] |= FLAG["guilty"]
+    informants = sparse_bernoulli(n, p.informant_share, rng)
+    extra = sparse_bernoulli(n, min(1.0, p.informant_share * max(
+        p.informant_office_multiplier - 1.0, 0.0)), rng)
+    office_people = _block_members(workplace_offsets, offices)
+    extra = extra[np.isin(extra, office_people)]
+    informants = np.union1d(informants, extra)
+    flags[informants[adult[informants]]] |= FLAG["informant"]
+    del adult
+
+    # ---- party: leaders and cadres first, then workers and peasants up to the 1934 size
+    party_share = datasets.figure("party_members_and_candidates_1934") / datasets.figure(
+        "census_1937_population")
+    target = int(round(party_share * (n - delegates.sum()))) + int(delegates.sum())
+    flags[flags & FLAG["delegate"] > 0] |= FLAG["party"]
+    for name, prob in PARTY_PROBABILITY.items():
+        ids = np.flatnonzero(occupation == OCC[name])
+        flags[ids[rng.random(len(ids)) < prob]] |= FLAG["party"]
+    have = int(np.count_nonzero(flags & FLAG["party"]))
+    if target > have:
+        rank_and_file = np.flatnonzero((occupation == OCC["worker"]) | (occupation == OCC["peasant"]))
+        if len(rank_and_file):
+            chosen = rng.choice(len(rank_and_file), size=min(target - have, len(rank_and_file)),
+                                replace=False)
+            flags[rank_and_file[chosen]] |= FLAG["party"]
+
+    # ---- households: blocks in a per-region affine permutation of ids
+    mult = np.ones(n_regions, dtype=np.int64)
+    shift = np.zeros(n_regions, dtype=np.int64)
+    inverse = np.ones(n_regions, dtype=np.int64)
+    household_sizes = []
+    for r in range(n_regions):
+        size = int(sizes[r])
+        mult[r] = _coprime_multiplier(size, rng)
+        shift[r] = int(rng.integers(0, size))
+        inverse[r] = pow(int(mult[r]), -1, size) if size > 1 else 1
+        household_sizes.append(_household_sizes(size, p.household_size_mean, rng))
+    household_offsets = np.concatenate([[0], np.cumsum(np.concatenate(household_sizes))])
+
+    # ---- patron-client links: each official or manager has a patron one level up, in the
+    # same region; the top of the tree is the Central Committee.
+    levels = [
+        np.flatnonzero((occupation == OCC["manager"]) | (occupation == OCC["official_local"])),
+        np.flatnonzero(occupation == OCC["official_regional"]),
+        np.flatnonzero(occupation == OCC["official_republic"]),
+    ]
+    cc = np.arange(rsfsr, rsfsr + n_cc, dtype=np.int64)
+    patron_ids = np.sort(np.concatenate(levels))
+    patron_of = np.full(len(patron_ids), -1, dtype=np.int64)
+    region_of_id = np.searchsorted(region_offsets, patron_ids, side="right") - 1
+    for level in range(3):
+        clients = levels[level]
+        if level < 2:
+            upper = levels[level + 1]
+            upper_region = np.searchsorted(region_offsets, upper, side="right") - 1
+            client_region = np.searchsorted(region_offsets, clients, side="right") - 1
+            for r in range(n_regions):
+                mine = clients[client_region == r]
+                pool = upper[upper_region == r]
+                if len(pool) == 0:
+                    pool = cc
+                pick = pool[rng.integers(0, len(pool), len(mine))]
+                patron_of[np.searchsorted(patron_ids, mine)] = pick
+        else:
+            not_cc = clients[(flags[clients] & FLAG["cc_member"]) == 0]
+            patron_of[np.searchsorted(patron_ids, not_cc)] = cc[
+                rng.integers(0, len(cc), len(not_cc))]
+    del region_of_id
+    order = np.argsort(patron_of, kind="stable")
+    has_patron = patron_of[order] >= 0
+    children = patron_ids[order][has_patron]
+    parents = patron_of[order][has_patron]
+    slot = np.searchsorted(patron_ids, parents)
+    counts = np.bincount(slot, minlength=len(patron_ids))
+    client_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    client_ids = children[np.argsort(slot, kind="stable")]
+
+    return Population(
+        scale=scale,
+        region_names=names,
+        region_offsets=region_offsets,
+        region_real=region_real,
+        elite_count=delegates,
+        workplace_offsets=workplace_offsets,
+        workplace_kind=workplace_kind,
+        household_offsets=household_offsets.astype(np.int64),
+        household_mult=mult,
+        household_shift=shift,
+        household_inverse=inverse,
+        occupation=occupation,
+        taint=taint,
+        flags=flags,
+        nation=nation,
+        patron_ids=patron_ids,
+        patron_of=patron_of,
+        client_offsets=client_offsets,
+        client_ids=client_ids,
+        card_file=card_file.astype(np.int64),
+    )
+
+
+def _block_members(offsets: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    """All ids of the given blocks (e.g. every member of a set of workplaces)."""
+    if len(blocks) == 0:
+        return np.empty(0, dtype=np.int64)
+    lo = offsets[blocks]
+    sizes = offsets[blocks + 1] - lo
+    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
+    return starts + np.arange(int(sizes.sum()), dtype=np.int64)

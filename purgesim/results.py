@@ -1,0 +1,213 @@
+"""What a run leaves behind: the event table, the weekly series, the summary, and files.
+
+Tables are Arrow tables (tidy: one row per arrest; one row per week and region), written as
+Parquet. Every file is written to a temporary name in the same folder and then renamed, so an
+interrupted write never leaves a half-written file under the real name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import tomli_w
+
+from purgesim.vocab import OCCUPATIONS, OPERATIONS, SENT, SENTENCES, SOURCES
+
+if TYPE_CHECKING:
+    from purgesim.engine.sim import Sim
+
+INNOCENT_SHARE_DIGITS = 6
+
+
+class Result:
+    """The outcome of :meth:`Sim.run`: event table, weekly series and summary."""
+
+    def __init__(self, sim: Sim):
+        self.scenario = sim.scenario
+        self.population = sim.population
+        self.columns = sim.events.columns()
+        self.series = sim.series
+        self.timings = dict(sim.timings)
+        self.weeks = sim.weeks
+
+    # ------------------------------------------------------------------ derived figures
+    def _dates(self, weeks: np.ndarray) -> np.ndarray:
+        start = np.datetime64(self.scenario.start, "D")
+        return start + weeks.astype("timedelta64[W]").astype("timedelta64[D]")
+
+    def summary(self) -> dict[str, Any]:
+        """The run's totals in real people (sums of weights), as plain JSON-able data."""
+        c = self.columns
+        w = c["weight"].astype(np.int64)
+        sentence = c["sentence"]
+        cat1 = sentence == SENT["cat1"]
+        cat2 = sentence == SENT["cat2"]
+        convicted = cat1 | cat2
+        innocent = convicted & ~c["guilty"]
+        died_in_camp = cat2 & (c["died_week"] >= 0)
+
+        def total(mask: np.ndarray) -> int:
+            return int(w[mask].sum())
+
+        arrest_year = self._dates(c["week"]).astype("datetime64[Y]").astype(int) + 1970
+        sentence_year = np.where(
+            c["sentence_week"] >= 0,
+            self._dates(np.maximum(c["sentence_week"], 0)).astype("datetime64[Y]").astype(int)
+            + 1970, -1)
+        first = self.scenario.start.year
+        last = (self.scenario.start + dt.timedelta(weeks=self.weeks - 1)).year
+        by_year = {}
+        for year in range(first, last + 1):
+            sentenced = sentence_year == year
+            by_year[str(year)] = {
+                "arrested": total(arrest_year == year),
+                "convicted": total(convicted & sentenced),
+                "cat1": total(cat1 & sentenced),
+                "cat2": total(cat2 & sentenced),
+            }
+        n_convicted = total(convicted)
+        return {
+            "scenario": self.scenario.name,
+            "scale": self.scenario.scale,
+            "seed": self.scenario.seed,
+            "agents": self.population.n,
+            "weeks": self.weeks,
+            "totals": {
+                "arrested": total(np.ones(len(w), dtype=bool)),
+                "convicted": n_convicted,
+                "cat1": total(cat1),
+                "cat2": total(cat2),
+                "released": total(sentence == SENT["released"]),
+                "pending": total(sentence < 0),
+                "innocent_convicted": total(innocent),
+                "died_in_camp": total(died_in_camp),
+            },
+            "by_year": by_year,
+            "by_source": {name: total(c["source"] == code) for code, name in enumerate(SOURCES)},
+            "by_operation": {
+                name: {"arrested": total(c["operation"] == code),
+                       "convicted": total(convicted & (c["operation"] == code))}
+                for code, name in enumerate(OPERATIONS)
+            },
+            "innocent_share": (round(total(innocent) / n_convicted, INNOCENT_SHARE_DIGITS)
+                               if n_convicted else None),
+        }
+
+    # ------------------------------------------------------------------ tables
+    def events_table(self) -> pa.Table:
+        """One row per arrest, with names for codes and nulls for what has not happened."""
+        c = self.columns
+        names = self.population.region_names
+
+        def nullable(values: np.ndarray, dates: bool = False) -> pa.Array:
+            missing = values < 0
+            if dates:
+                return pa.array(self._dates(np.maximum(values, 0)), mask=missing,
+                                type=pa.date32())
+            return pa.array(values, mask=missing)
+
+        def labels(codes: np.ndarray, vocab: tuple[str, ...]) -> pa.Array:
+            return pa.DictionaryArray.from_arrays(
+                pa.array(codes.astype(np.int8), mask=codes < 0), pa.array(list(vocab)))
+
+        taint = c["taint"]
+        return pa.table({
+            "person": c["person"],
+            "week": c["week"],
+            "date": pa.array(self._dates(c["week"]), type=pa.date32()),
+            "region": labels(c["region"], names),
+            "occupation": labels(c["occupation"].astype(np.int16), OCCUPATIONS),
+            "taint": taint,  # bit set: bit i is vocab.TAINTS[i]
+            "operation": labels(c["operation"], OPERATIONS),
+            "source": labels(c["source"], SOURCES),
+            "parent": nullable(c["parent"]),
+            "generation": c["generation"],
+            "tortured": c["tortured"],
+            "confessed": c["confessed"],
+            "named": c["named"],
+            "sentence": labels(c["sentence"], SENTENCES),
+            "sentence_date": nullable(c["sentence_week"], dates=True),
+            "guilty": c["guilty"],
+            "died_date": nullable(c["died_week"], dates=True),
+            "released_date": nullable(c["released_week"], dates=True),
+            "weight": c["weight"],
+        })
+
+    def weekly_table(self) -> pa.Table:
+        """Tidy weekly series: one row per week and region, one column per series."""
+        n_regions = self.population.n_regions
+        weeks = np.repeat(np.arange(self.weeks), n_regions)
+        regions = np.tile(np.arange(n_regions), self.weeks)
+        columns: dict[str, Any] = {
+            "week": weeks.astype(np.int16),
+            "date": pa.array(self._dates(weeks), type=pa.date32()),
+            "region": pa.DictionaryArray.from_arrays(
+                pa.array(regions.astype(np.int8)), pa.array(list(self.population.region_names))),
+        }
+        for name, values in self.series.items():
+            columns[name] = values.reshape(-1)
+        return pa.table(columns)
+
+    # ------------------------------------------------------------------ files
+    def write(self, out: str | Path, meta: dict[str, Any] | None = None) -> Path:
+        """Write ``events.parquet``, ``weekly.parquet``, ``scenario.toml`` and ``meta.json``."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        _atomic(out / "events.parquet", lambda p: pq.write_table(self.events_table(), p))
+        _atomic(out / "weekly.parquet", lambda p: pq.write_table(self.weekly_table(), p))
+        scenario = _toml_ready(self.scenario.to_toml_dict())
+        _atomic(out / "scenario.toml", lambda p: Path(p).write_bytes(tomli_w.dumps(scenario)
+                                                                      .encode()))
+        from purgesim import __version__
+
+        info = {
+            "version": __version__,
+            "scenario": self.scenario.name,
+            "seed": self.scenario.seed,
+            "scale": self.scenario.scale,
+            "agents": self.population.n,
+            "git_commit": _git_commit(),
+            "timings_seconds": {k: round(v, 4) for k, v in self.timings.items()},
+            **(meta or {}),
+        }
+        _atomic(out / "meta.json", lambda p: Path(p).write_text(json.dumps(info, indent=2) + "\n"))
+        return out
+
+
+def _toml_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _toml_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_toml_ready(v) for v in value]
+    return value
+
+
+def _atomic(path: Path, write: Callable[[str], None]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _git_commit() -> str | None:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+            cwd=Path(__file__).parent,
+        ).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None

@@ -1,0 +1,23 @@
+"""One-call entry point: ``purgesim.run("great-terror", scale=1000).summary()``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from purgesim.engine.sim import Sim
+from purgesim.results import Result
+from purgesim.scenario import Scenario, load_scenario
+
+
+def run(scenario: str | Path | Scenario = "great-terror",
+        progress: Callable[[int, int], None] | None = None, **overrides: Any) -> Result:
+    """Load ``scenario`` (a shipped name, a path, or a Scenario), apply ``overrides`` such as
+    ``scale=1000`` or ``seed=2``, run it, and return the :class:`Result`."""
+    if isinstance(scenario, Scenario):
+        if overrides:
+            scenario = Scenario.model_validate({**scenario.model_dump(), **overrides})
+    else:
+        scenario = load_scenario(scenario, **overrides)
+    return Sim(scenario).run(progress=progress)

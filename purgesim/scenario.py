@@ -1,0 +1,435 @@
+"""Scenarios: TOML files validated by pydantic, with inheritance from shipped scenarios.
+
+A scenario holds the scale, the seed, the dates, the calendar of dated events and every
+mechanism's parameters and switches. The shipped ``great-terror`` file is the one place where
+the default values live, each with a comment; other files start from it with
+``base = "great-terror"`` and change only what differs. Tables merge key by key, arrays are
+replaced, and the calendar is a table keyed by event id so an event can be moved or disabled.
+
+Bad input never reaches the simulation: :func:`load_scenario` raises :class:`ScenarioError`,
+whose message has one line per problem naming the file, the field, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from purgesim.vocab import OPERATIONS, TAINTS
+
+# --------------------------------------------------------------------------------------------
+# Field types
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        return value
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_iso_date)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+Weeks = Annotated[float, Field(ge=0.0)]
+Taint = Literal[
+    "kulak", "other_party", "oppositionist", "foreign_links", "diaspora", "believer",
+    "prior_conviction", "troublemaker",
+]
+assert set(Taint.__args__) == set(TAINTS)  # type: ignore[attr-defined]
+
+EventId = Literal[
+    "yezhov_appointed",
+    "plenum_feb_1937",
+    "red_army_purge",
+    "physical_methods",
+    "order_00439",
+    "order_00447",
+    "order_00485",
+    "order_00486",
+    "order_00593",
+    "latvian_operation",
+    "limits_extension_1938",
+    "order_00606",
+    "order_00689",
+    "stop_decree",
+    "beria_appointed",
+]
+OperationName = Literal[
+    "ordinary", "kulak_00447", "german_00439", "polish_00485", "harbin_00593", "latvian",
+    "other_national", "elite",
+]
+assert set(OperationName.__args__) == set(OPERATIONS)  # type: ignore[attr-defined]
+
+
+class Section(BaseModel):
+    """Every table of a scenario: unknown keys and wrong types are refused, nothing coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Calendar
+
+
+class Event(Section):
+    date: Date
+    enabled: bool = True
+    note: str = ""
+
+
+# --------------------------------------------------------------------------------------------
+# Population
+
+
+class WorkplaceKind(Section):
+    share: Probability
+    """Share of a republic's ordinary agents who belong to this kind of workplace."""
+    size_median: Annotated[float, Field(ge=1.0)]
+    """Median size in agents (contacts are defined in agents, so they do not change with scale)."""
+    size_sigma: NonNegative
+    """Log-normal spread of sizes: heavy-tailed workplaces."""
+    size_max: Annotated[int, Field(ge=1)]
+    staff_share: Probability
+    """Share of a workplace's members (after its head) in its skilled or command posts."""
+
+
+class Population(Section):
+    household_size_mean: Annotated[float, Field(ge=1.0)]
+    workplaces: dict[Literal["kolkhoz", "factory", "office", "army_unit", "nkvd_unit"],
+                     WorkplaceKind]
+    camp_size_median: Annotated[float, Field(ge=1.0)]
+    dependent_share: Probability
+    """Share of the members of a workplace who are dependents (occupation 'other')."""
+    clergy_share: Probability
+    taint: dict[Taint, Probability]
+    """Share of adults with each taint bit (peasants carry the kulak bit only)."""
+    card_file: dict[Taint, Probability]
+    """Probability that the NKVD card file registers a person with this taint bit."""
+    guilty_prevalence: Probability
+    """Ground truth: share who really did what such charges alleged. An assumption, never a
+    calibration target."""
+    informant_share: Probability
+    informant_office_multiplier: NonNegative
+
+    @field_validator("taint")
+    @classmethod
+    def _taint_bits(cls, value: dict[str, float]) -> dict[str, float]:
+        if "diaspora" in value:
+            raise ValueError(
+                "'diaspora' is not set here: it follows the census nationality table "
+                "(data/diaspora.csv)"
+            )
+        missing = [t for t in TAINTS if t not in value and t != "diaspora"]
+        if missing:
+            raise ValueError(f"missing taint bits {missing}")
+        return value
+
+    @field_validator("card_file")
+    @classmethod
+    def _card_bits(cls, value: dict[str, float]) -> dict[str, float]:
+        missing = [t for t in TAINTS if t not in value]
+        if missing:
+            raise ValueError(f"missing taint bits {missing}; every one of {list(TAINTS)} is needed")
+        return value
+
+    @model_validator(mode="after")
+    def _shares(self) -> Population:
+        total = sum(k.share for k in self.workplaces.values())
+        if total > 1.0 + 1e-9:
+            raise ValueError(
+                f"population.workplaces shares add up to {total:.3f}; allowed: at most 1 "
+                "(the rest of each republic lives in kolkhozes)"
+            )
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# Mechanisms
+
+
+class Centre(Section):
+    enabled: bool
+    """Limits (quotas) from the centre. Off: operations arrest only on suspicion (no quotas)."""
+    limit_multiplier: NonNegative
+    request_threshold: Probability
+    request_fraction: NonNegative
+    request_cat1_share: Probability
+    approval_probability: Probability
+    approval_share: Probability
+    max_multiplier_cat1: Annotated[float, Field(ge=1.0)]
+    max_multiplier_cat2: Annotated[float, Field(ge=1.0)]
+
+
+class Operation(Section):
+    enabled: bool = True
+    start: EventId | None = None
+    """Calendar event that starts the operation (none: active from the first week)."""
+    end: EventId | None = None
+    """Calendar event that ends it (none: it never ends)."""
+    limited: bool = False
+    """Arrests paced by the centre's category 1 and 2 limits (Order 00447) rather than a rate."""
+    plan_weeks: Annotated[float, Field(gt=0.0)] = 17.0
+    overfulfilment: NonNegative = 1.0
+    rate: NonNegative = 0.0
+    """Unlimited operations: card-file arrests per week, per million people in the region."""
+    rate_ramp_weeks: Weeks = 0.0
+    surge: EventId | None = None
+    """Calendar event from which the rate is multiplied by ``surge_multiplier``."""
+    surge_multiplier: NonNegative = 1.0
+    targets: list[Taint] = []
+    nationalities: list[int] = []
+    """Diaspora codes of data/diaspora.csv that the operation sweeps (national operations)."""
+    torture_probability: Probability = 0.5
+    names_mean: NonNegative = 1.0
+    cat1_share: Probability = 0.5
+    convict_without_confession: Probability = 0.8
+    sentence_lag_weeks: Annotated[float, Field(ge=1.0)] = 4.0
+
+
+class Nkvd(Section):
+    capacity_per_million: NonNegative
+    """Interrogations a region's NKVD can start per week, per million people, before 1937."""
+    mass_capacity_per_million: NonNegative
+    """The same once staff have been assigned to the mass operations."""
+    capacity_ramp_weeks: Weeks
+    capacity_after_stop_per_million: NonNegative
+    queue_patience_weeks: Annotated[float, Field(ge=1.0)]
+    """Named suspects not arrested within this many weeks are dropped from the queue."""
+
+
+class Interrogation(Section):
+    enabled: bool
+    torture: bool
+    """Policy switch: physical methods permitted from the 'physical_methods' calendar event."""
+    torture_before_sanction: Probability
+    confess_tortured: Probability
+    confess_guilty: Probability
+    confess_innocent: Probability
+    name_weights: dict[Literal["coworker", "household", "acquaintance", "patron_client"],
+                       NonNegative]
+    plausibility: dict[Literal["tainted", "official", "party", "card_file"], NonNegative]
+    """Relative odds that a person is named, by what makes the accusation plausible."""
+    card_file_topup: Probability
+    """Share of names the investigator supplies from the card file instead."""
+
+
+class Sentencing(Section):
+    court: Literal["troika", "evidence"]
+    """'troika': the case file decides, a confession is enough. 'evidence': a court that
+    convicts on real evidence, so the verdict follows ground truth (the counterfactual)."""
+    evidence_convict_guilty: Probability
+    evidence_convict_innocent: Probability
+    evidence_confession_weight: Probability
+    cat1_profile_odds: dict[Taint, NonNegative]
+    after_stop_release: Probability
+    """Share of the cases still pending at the stop decree that are released on review."""
+
+
+class Camps(Section):
+    enabled: bool
+    annual_mortality: Probability
+
+
+class Aftermath(Section):
+    enabled: bool
+    camp_release_share_1939: Probability
+    release_event: EventId
+
+
+# --------------------------------------------------------------------------------------------
+# The scenario
+
+
+class Scenario(Section):
+    name: str
+    description: str = ""
+    scale: Annotated[int, Field(ge=1)]
+    seed: Annotated[int, Field(ge=0, lt=2**63)]
+    start: Date
+    end: Date
+    calendar: dict[EventId, Event]
+    population: Population
+    centre: Centre
+    operations: dict[OperationName, Operation]
+    nkvd: Nkvd
+    interrogation: Interrogation
+    sentencing: Sentencing
+    camps: Camps
+    aftermath: Aftermath
+
+    @model_validator(mode="after")
+    def _dates(self) -> Scenario:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}; allowed: end >= start")
+        if self.start.weekday() != 0 or self.end.weekday() != 0:
+            raise ValueError(
+                f"start {self.start} and end {self.end} must both be Mondays (one step is a week)"
+            )
+        for name, op in self.operations.items():
+            for field in ("start", "end", "surge"):
+                event = getattr(op, field)
+                if event is not None and event not in self.calendar:
+                    raise ValueError(
+                        f"operations.{name}.{field} = {event!r} is not in the calendar; "
+                        f"allowed: one of {sorted(self.calendar)}"
+                    )
+        return self
+
+    @property
+    def weeks(self) -> int:
+        return (self.end - self.start).days // 7 + 1
+
+    def event_week(self, event: str | None) -> int | None:
+        """The week index (0-based) in which a calendar event takes effect, or None if the
+        event is disabled or absent. Events before the start take effect at week 0."""
+        if event is None or event not in self.calendar or not self.calendar[event].enabled:
+            return None
+        days = (self.calendar[event].date - self.start).days
+        return max(0, -(-days // 7))  # the first week that starts on or after the date
+
+    def to_toml_dict(self) -> dict[str, Any]:
+        """The resolved scenario as plain data, for writing back to TOML."""
+        return self.model_dump(mode="python", exclude_none=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot run. ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+SHIPPED = resources.files("purgesim.scenarios")
+
+
+def shipped_scenarios() -> dict[str, str]:
+    """Shipped scenario names and their one-line descriptions."""
+    out = {}
+    for entry in sorted(SHIPPED.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            data = tomllib.loads(entry.read_text(encoding="utf-8"))
+            out[entry.name[:-5]] = str(data.get("description", "")).strip().split("\n")[0]
+    return out
+
+
+def _resolve(ref: str, relative_to: Path | None) -> tuple[str, str]:
+    """(display name, text) of a shipped name or a path."""
+    if not ref.endswith(".toml") and "/" not in ref and "\\" not in ref:
+        entry = SHIPPED.joinpath(f"{ref}.toml")
+        if entry.is_file():
+            return f"{ref} (shipped)", entry.read_text(encoding="utf-8")
+    path = Path(ref)
+    if relative_to is not None and not path.is_absolute():
+        candidate = relative_to / path
+        if candidate.exists():
+            path = candidate
+    if not path.is_file():
+        names = ", ".join(shipped_scenarios())
+        raise ScenarioError(
+            [f"{ref}: no such scenario file, and not a shipped scenario (shipped: {names})"]
+        )
+    return str(path), path.read_text(encoding="utf-8")
+
+
+def merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; anything else (numbers, strings, arrays) is replaced."""
+    out = dict(base)
+    for key, value in change.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read(ref: str, relative_to: Path | None, seen: tuple[str, ...]) -> tuple[str, dict]:
+    label, text = _resolve(ref, relative_to)
+    if label in seen:
+        raise ScenarioError([f"{label}: 'base' chain loops back on itself ({' -> '.join(seen)})"])
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([f"{label}: not valid TOML: {exc}"]) from None
+    base = data.pop("base", None)
+    if base is None:
+        return label, data
+    if not isinstance(base, str):
+        raise ScenarioError([f"{label}: base = {base!r}; allowed: a shipped name or a path"])
+    here = None if label.endswith("(shipped)") else Path(label).parent
+    _, parent = _read(base, here, (*seen, label))
+    parent.pop("name", None)
+    parent.pop("description", None)
+    return label, merge(parent, data)
+
+
+def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
+    loc = ".".join(str(p) for p in error["loc"])
+    kind = error["type"]
+    msg = error["msg"]
+    if kind == "extra_forbidden":
+        return f"{loc}: unknown key (value {error['input']!r}); check the spelling"
+    if kind == "missing":
+        return f"{loc}: missing; set it, or start from a shipped scenario with base = \"great-terror\""
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{loc} = {error['input']!r}: allowed: {expected}"
+    if kind in {"less_than_equal", "greater_than_equal", "greater_than", "less_than"}:
+        return f"{loc} = {error['input']!r}: allowed: {msg.replace('Input should be ', '')}"
+    if kind == "value_error":
+        return f"{loc or 'scenario'}: {msg.removeprefix('Value error, ')}"
+    if kind == "assertion_error":
+        return f"{loc}: {msg}"
+    value = error.get("input")
+    shown = f" = {value!r}" if not isinstance(value, dict) else ""
+    return f"{loc}{shown}: {msg.replace('Input should be', 'allowed:')}"
+
+
+def validate(data: dict[str, Any], label: str) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_url=False):
+            # dict keys that are not allowed (calendar ids, operation names) show up as a
+            # '[key]' suffix in pydantic's location; the message already names what is allowed.
+            lines.append(f"{label}: {_describe(error, data)}")
+        raise ScenarioError(lines) from None
+
+
+def load_scenario(ref: str | Path = "great-terror", **overrides: Any) -> Scenario:
+    """Load and validate a scenario by shipped name or path; ``overrides`` set top-level fields
+    (e.g. ``scale=1000, seed=3``) or, with ``__``, nested ones (``camps__enabled=False``)."""
+    label, data = _read(str(ref), None, ())
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        target = data
+        parts = key.split("__")
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+    return validate(data, label)
