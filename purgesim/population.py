@@ -20,6 +20,7 @@ these arrays, so nothing grows with the square of a workplace.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -128,24 +129,17 @@ class Population:
         ids = np.asarray(ids, dtype=np.int64)
         region = self.region_of(ids)
         house = np.searchsorted(self.household_offsets, self._position(ids, region), "right") - 1
-        lo = self.household_offsets[house]
-        size = self.household_offsets[house + 1] - lo
-        positions = lo + (rng.random(len(ids)) * size).astype(np.int64)
-        return self._person_at(positions, region)
+        return self._person_at(_uniform_in_blocks(self.household_offsets, house, rng), region)
 
     def random_coworker(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """For each person, one uniformly chosen member of their workplace."""
         ids = np.asarray(ids, dtype=np.int64)
-        wp = self.workplace_of(ids)
-        lo = self.workplace_offsets[wp]
-        size = self.workplace_offsets[wp + 1] - lo
-        return lo + (rng.random(len(ids)) * size).astype(np.int64)
+        return _uniform_in_blocks(self.workplace_offsets, self.workplace_of(ids), rng)
 
     def random_in_region(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """For each person, an acquaintance: anyone in the same region."""
         ids = np.asarray(ids, dtype=np.int64)
-        region = self.region_of(ids)
-        lo = self.region_offsets[region]
-        size = self.region_offsets[region + 1] - lo
-        return lo + (rng.random(len(ids)) * size).astype(np.int64)
+        return _uniform_in_blocks(self.region_offsets, self.region_of(ids), rng)
 
     def random_patron_or_client(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """The patron or one of the clients of each person (uniformly over these links);
@@ -204,29 +198,23 @@ def _split(total: int, weights: np.ndarray) -> np.ndarray:
 def _block_sizes(total: int, median: float, sigma: float, size_max: int,
                  rng: np.random.Generator) -> np.ndarray:
     """Log-normal block sizes (at least 1) adding up exactly to ``total``."""
-    if total <= 0:
-        return np.empty(0, dtype=np.int64)
     mean = median * math.exp(sigma * sigma / 2)
-    chunks, have = [], 0
-    while have < total:
-        k = int((total - have) / max(mean, 1.0) * 1.2) + 8
-        sizes = np.clip(np.rint(rng.lognormal(math.log(median), sigma, k)), 1, size_max)
-        chunks.append(sizes.astype(np.int64))
-        have += int(sizes.sum())
-    sizes = np.concatenate(chunks)
-    cum = np.cumsum(sizes)
-    last = int(np.searchsorted(cum, total))
-    sizes = sizes[: last + 1]
-    sizes[-1] -= int(cum[last] - total)
-    return sizes[sizes > 0]
+    return _sizes_adding_to(total, mean, lambda k: np.clip(
+        np.rint(rng.lognormal(math.log(median), sigma, k)), 1, size_max))
 
 
 def _household_sizes(total: int, mean: float, rng: np.random.Generator) -> np.ndarray:
+    return _sizes_adding_to(total, mean, lambda k: 1 + rng.poisson(mean - 1.0, k))
+
+
+def _sizes_adding_to(total: int, mean: float, draw: Callable[[int], np.ndarray]) -> np.ndarray:
+    """Draw block sizes in batches until they cover ``total``; trim the last to fit exactly."""
+    if total <= 0:
+        return np.empty(0, dtype=np.int64)
     chunks, have = [], 0
     while have < total:
-        k = int((total - have) / mean * 1.1) + 8
-        sizes = 1 + rng.poisson(mean - 1.0, k)
-        chunks.append(sizes.astype(np.int64))
+        sizes = draw(int((total - have) / max(mean, 1.0) * 1.2) + 8).astype(np.int64)
+        chunks.append(sizes)
         have += int(sizes.sum())
     sizes = np.concatenate(chunks)
     cum = np.cumsum(sizes)
@@ -234,6 +222,13 @@ def _household_sizes(total: int, mean: float, rng: np.random.Generator) -> np.nd
     sizes = sizes[: last + 1]
     sizes[-1] -= int(cum[last] - total)
     return sizes[sizes > 0]
+
+
+def _uniform_in_blocks(offsets: np.ndarray, blocks: np.ndarray,
+                       rng: np.random.Generator) -> np.ndarray:
+    """One uniformly chosen position in each of ``blocks`` (an offsets array's blocks)."""
+    lo = offsets[blocks]
+    return lo + (rng.random(len(blocks)) * (offsets[blocks + 1] - lo)).astype(np.int64)
 
 
 def _coprime_multiplier(n: int, rng: np.random.Generator) -> int:
@@ -401,9 +396,12 @@ def build_population(scenario: Scenario) -> Population:
         "census_1937_population")
     target = int(round(party_share * (n - delegates.sum()))) + int(delegates.sum())
     flags[flags & FLAG["delegate"] > 0] |= FLAG["party"]
-    for name, prob in PARTY_PROBABILITY.items():
-        ids = np.flatnonzero(occupation == OCC[name])
-        flags[ids[rng.random(len(ids)) < prob]] |= FLAG["party"]
+    cadres = {name: np.flatnonzero((occupation == OCC[name]) & (flags & FLAG["delegate"] == 0))
+              for name in PARTY_PROBABILITY}
+    expected = sum(len(ids) * PARTY_PROBABILITY[name] for name, ids in cadres.items())
+    thin = min(1.0, (target - int(delegates.sum())) / expected) if expected else 1.0
+    for name, ids in cadres.items():
+        flags[ids[rng.random(len(ids)) < PARTY_PROBABILITY[name] * thin]] |= FLAG["party"]
     have = int(np.count_nonzero(flags & FLAG["party"]))
     if target > have:
         rank_and_file = np.flatnonzero((occupation == OCC["worker"]) | (occupation == OCC["peasant"]))

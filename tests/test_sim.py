@@ -1,0 +1,149 @@
+"""The machinery: conservation, determinism, common random numbers, and each switch's effect."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import purgesim as ps
+from purgesim.vocab import DIED, OP, SENT, SRC
+
+SCALE = 2000  # 80,000 agents: fast, yet every mechanism acts
+
+
+def run(**overrides):
+    overrides.setdefault("scale", SCALE)
+    return ps.run("great-terror", **overrides)
+
+
+@pytest.fixture(scope="module")
+def base():
+    return run()
+
+
+def test_every_arrested_person_ends_in_exactly_one_outcome(base):
+    c = base.columns
+    assert len(np.unique(c["person"])) == len(c["person"])  # nobody is arrested twice
+    s = base.summary()["totals"]
+    assert s["arrested"] == s["cat1"] + s["cat2"] + s["released"] + s["pending"]
+    assert s["convicted"] == s["cat1"] + s["cat2"]
+    # dates are ordered: arrest <= sentence <= death or release
+    sentenced = c["sentence_week"] >= 0
+    assert np.all(c["sentence_week"][sentenced] > c["week"][sentenced])
+    died = c["died_week"] >= 0
+    assert np.all(c["died_week"][died] >= c["sentence_week"][died])
+    # the shot die on the day of their sentence; only the convicted die
+    shot = c["sentence"] == SENT["cat1"]
+    assert np.array_equal(c["died_week"][shot], c["sentence_week"][shot])
+    assert set(np.unique(c["sentence"][died])) <= {SENT["cat1"], SENT["cat2"]}
+    # the final status of each person agrees with the table
+    assert s["died_in_camp"] == int(c["weight"][(c["sentence"] == SENT["cat2"]) & died].sum())
+
+
+def test_weekly_series_add_up_to_the_event_table(base):
+    s = base.summary()
+    arrests = sum(base.series[f"arrests_{name}"].sum() for name in s["by_source"])
+    assert arrests == s["totals"]["arrested"] == sum(s["by_source"].values())
+    assert base.series["convicted_cat1"].sum() == s["totals"]["cat1"]
+    assert base.series["convicted_cat2"].sum() == s["totals"]["cat2"]
+    assert sum(v["arrested"] for v in s["by_year"].values()) == s["totals"]["arrested"]
+    assert sum(v["convicted"] for v in s["by_year"].values()) == s["totals"]["convicted"]
+
+
+def test_cascade_records_parents_and_generations(base):
+    c = base.columns
+    named = c["source"] == SRC["named"]
+    assert named.any()
+    assert np.all(c["parent"][named] >= 0) and np.all(c["generation"][named] >= 1)
+    assert np.all(c["parent"][~named] == -1) and np.all(c["generation"][~named] == 0)
+    # every parent was arrested earlier and confessed
+    row_of = {p: i for i, p in enumerate(c["person"])}
+    parents = np.array([row_of[p] for p in c["parent"][named]])
+    assert np.all(c["week"][parents] < c["week"][named])
+    assert np.all(c["confessed"][parents])
+    assert np.array_equal(c["generation"][named], c["generation"][parents] + 1)
+
+
+def test_same_seed_same_events_other_seed_differs(base):
+    again = run()
+    for name, col in base.columns.items():
+        assert np.array_equal(col, again.columns[name]), name
+    other = run(seed=2)
+    assert not np.array_equal(base.columns["person"], other.columns["person"][: len(
+        base.columns["person"])]) or len(other.columns["person"]) != len(base.columns["person"])
+
+
+def test_switching_off_a_late_mechanism_leaves_other_draws_alone(base):
+    """Common random numbers: the aftermath acts only in 1939 and only on camp prisoners,
+    so without it every arrest, confession and sentence is identical."""
+    off = run(aftermath__enabled=False)
+    for name in ("person", "week", "operation", "source", "parent", "tortured", "confessed",
+                 "named", "sentence", "sentence_week"):
+        assert np.array_equal(base.columns[name], off.columns[name]), name
+    assert (off.columns["released_week"] >= 0).sum() < (base.columns["released_week"] >= 0).sum()
+
+
+def test_camps_off_means_no_deaths_in_camp(base):
+    off = run(camps__enabled=False)
+    assert off.summary()["totals"]["died_in_camp"] == 0
+    assert base.summary()["totals"]["died_in_camp"] > 0
+    assert np.array_equal(base.columns["sentence"], off.columns["sentence"])
+
+
+def test_no_interrogation_means_no_cascade():
+    off = run(interrogation__enabled=False)
+    assert off.summary()["by_source"]["named"] == 0
+
+
+def test_no_quotas_means_no_kulak_sweeps(base):
+    off = run(centre__enabled=False)
+    c = off.columns
+    assert not np.any((c["operation"] == OP["kulak_00447"]) & (c["source"] == SRC["card_file"]))
+    assert off.summary()["totals"]["arrested"] < base.summary()["totals"]["arrested"]
+
+
+def test_evidence_courts_convict_few_innocents(base):
+    courts = run(sentencing__court="evidence")
+    t, b = courts.summary()["totals"], base.summary()["totals"]
+    assert t["innocent_convicted"] < 0.2 * b["innocent_convicted"]
+
+
+def test_ratchet_raises_limits(base):
+    first = base.series["limit_cat1"][0].sum()
+    last = base.series["limit_cat1"][-1].sum()
+    assert last > 2 * first
+    assert base.series["limit_increase_cat1"].sum() == pytest.approx(last - first, rel=0.01)
+
+
+def test_stop_decree_ends_the_mass_operations(base):
+    c = base.columns
+    stop = base.scenario.event_week("stop_decree")
+    mass = c["operation"] != OP["ordinary"]
+    assert not np.any(mass & (c["week"] >= stop))
+    # moving the stop decree off the calendar keeps the operations going into 1939
+    never = run(calendar__stop_decree__enabled=False)
+    assert (never.summary()["by_year"]["1939"]["arrested"]
+            > 3 * base.summary()["by_year"]["1939"]["arrested"])
+
+
+def test_statuses_agree_with_outcomes():
+    sim = ps.Sim(ps.load_scenario(scale=SCALE))
+    result = sim.run()
+    c = result.columns
+    died = c["died_week"] >= 0
+    camp_dead = died & (c["sentence"] == SENT["cat2"])
+    assert np.all(sim.status[c["person"][camp_dead]] == DIED)
+    assert "operations" in sim.loop_table() and "denunciation" in sim.loop_table()
+
+
+def test_default_run_is_of_the_historical_order_of_magnitude():
+    """Calibration comes later; here only the order of magnitude of 1937 and 1938."""
+    s = ps.run("great-terror", scale=500).summary()
+    from purgesim import datasets
+
+    for year in ("1937", "1938"):
+        arrested = s["by_year"][year]["arrested"]
+        convicted = s["by_year"][year]["convicted"]
+        real = datasets.figure(f"convicted_cr_total_{year}")
+        assert real / 3 < convicted < real * 3, (year, convicted)
+        assert 100_000 < arrested < 3_000_000
