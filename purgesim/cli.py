@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -36,7 +37,9 @@ def _load(ref: str, **overrides: Any) -> Scenario:
         return load_scenario(ref, **overrides)
     except ScenarioError as exc:
         for line in exc.problems:
-            err.print(f"[red]error:[/red] {line}", highlight=False, markup=True, soft_wrap=True)
+            # the line quotes the user's file: escaped, so that '[...]' is not read as markup
+            err.print(f"[red]error:[/red] {escape(line)}", highlight=False, markup=True,
+                      soft_wrap=True)
         raise typer.Exit(code=2) from None
 
 
@@ -53,6 +56,10 @@ def run(
     from purgesim.engine.sim import Sim
 
     sc = _load(scenario, scale=scale, seed=seed)
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        err.print(f"error: --out {out_dir}: exists and is not a folder; allowed: a folder "
+                  "(created if missing)", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(code=2)
     t0 = time.perf_counter()
     sim = Sim(sc)
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
@@ -65,7 +72,12 @@ def run(
     wall = time.perf_counter() - t0
     summary = result.summary()
     if out_dir is not None:
-        result.write(out_dir, meta={"wall_seconds": round(wall, 3)})
+        try:
+            result.write(out_dir, meta={"wall_seconds": round(wall, 3)})
+        except OSError as exc:
+            err.print(f"error: --out {out_dir}: cannot write the results: {exc}",
+                      highlight=False, markup=False, soft_wrap=True)
+            raise typer.Exit(code=1) from None
     if as_json:
         sys.stdout.write(json.dumps(summary) + "\n")
     else:
@@ -83,7 +95,7 @@ def run(
 
 
 def _print_summary(s: dict[str, Any]) -> None:
-    out.print(f"[bold]{s['scenario']}[/bold]: {s['agents']:,} agents at 1:{s['scale']}, "
+    out.print(f"[bold]{escape(s['scenario'])}[/bold]: {s['agents']:,} agents at 1:{s['scale']}, "
               f"{s['weeks']} weeks, seed {s['seed']}. Figures are real people.")
     years = Table(title="by year (arrests by arrest date, convictions by sentence date)")
     for col in ("year", "arrested", "convicted", "category 1 (shot)", "category 2 (camp)"):
@@ -135,7 +147,7 @@ def check(scenario: ScenarioArg) -> None:
     """Validate a scenario file without running it."""
     sc = _load(scenario)
     out.print(f"ok: {scenario} is a valid scenario ({sc.name}, 1:{sc.scale}, {sc.weeks} weeks, "
-              f"seed {sc.seed})", highlight=False)
+              f"seed {sc.seed})", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -5,6 +5,8 @@ mechanism's parameters and switches. The shipped ``great-terror`` file is the on
 the default values live, each with a comment; other files start from it with
 ``base = "great-terror"`` and change only what differs. Tables merge key by key, arrays are
 replaced, and the calendar is a table keyed by event id so an event can be moved or disabled.
+Relative paths in ``base`` are resolved from the file's folder; a file with a base that sets
+no ``name`` is named after its file.
 
 Bad input never reaches the simulation: :func:`load_scenario` raises :class:`ScenarioError`,
 whose message has one line per problem naming the file, the field, the value and what is allowed.
@@ -16,7 +18,7 @@ import datetime as dt
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -278,20 +280,27 @@ class Scenario(Section):
 
     @model_validator(mode="after")
     def _dates(self) -> Scenario:
+        # Each problem on its own line, naming its field (the location of this check is the
+        # whole scenario, so the field is in the message).
+        problems = []
         if self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}; allowed: end >= start")
-        if self.start.weekday() != 0 or self.end.weekday() != 0:
-            raise ValueError(
-                f"start {self.start} and end {self.end} must both be Mondays (one step is a week)"
-            )
+            problems.append(f"end = {self.end}: before start = {self.start}; "
+                            "allowed: a date on or after start")
+        for field in ("start", "end"):
+            day = getattr(self, field)
+            if day.weekday() != 0:
+                problems.append(f"{field} = {day}: a {day:%A}; allowed: a Monday "
+                                "(one step is a week)")
         for name, op in self.operations.items():
             for field in ("start", "end", "surge"):
                 event = getattr(op, field)
                 if event is not None and event not in self.calendar:
-                    raise ValueError(
-                        f"operations.{name}.{field} = {event!r} is not in the calendar; "
+                    problems.append(
+                        f"operations.{name}.{field} = {event!r}: not in the calendar; "
                         f"allowed: one of {sorted(self.calendar)}"
                     )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @property
@@ -336,23 +345,37 @@ def shipped_scenarios() -> dict[str, str]:
     return out
 
 
-def _resolve(ref: str, relative_to: Path | None) -> tuple[str, str]:
-    """(display name, text) of a shipped name or a path."""
+def _resolve(ref: str, relative_to: Path | None, referrer: str | None = None
+             ) -> tuple[str, str, str]:
+    """(display name, identity, text) of a shipped name or a path. A relative path in a file's
+    ``base`` is resolved from that file's folder (``relative_to``); ``referrer`` is that file."""
     if not ref.endswith(".toml") and "/" not in ref and "\\" not in ref:
         entry = SHIPPED.joinpath(f"{ref}.toml")
         if entry.is_file():
-            return f"{ref} (shipped)", entry.read_text(encoding="utf-8")
+            return f"{ref} (shipped)", f"shipped:{ref}", entry.read_text(encoding="utf-8")
     path = Path(ref)
     if relative_to is not None and not path.is_absolute():
-        candidate = relative_to / path
-        if candidate.exists():
-            path = candidate
-    if not path.is_file():
+        path = relative_to / path
+    try:
+        identity = str(path.resolve())
+        is_file = path.is_file()
+    except (OSError, RuntimeError):
+        identity, is_file = str(path), False
+    if not is_file:
         names = ", ".join(shipped_scenarios())
+        if referrer is None:
+            raise ScenarioError(
+                [f"{ref}: no such scenario file, and not a shipped scenario "
+                 f"(allowed: a TOML file, or a shipped name: {names})"])
+        where = f" (looked for {path})" if str(path) != ref else ""
         raise ScenarioError(
-            [f"{ref}: no such scenario file, and not a shipped scenario (shipped: {names})"]
-        )
-    return str(path), path.read_text(encoding="utf-8")
+            [f"{referrer}: base = {ref!r}: no such file{where}, and not a shipped scenario; "
+             f"allowed: a shipped name ({names}) or a path relative to the file's folder"])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([f"{path}: cannot be read as a UTF-8 text file: {exc}"]) from None
+    return str(path), identity, text
 
 
 def merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
@@ -366,10 +389,16 @@ def merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _read(ref: str, relative_to: Path | None, seen: tuple[str, ...]) -> tuple[str, dict]:
-    label, text = _resolve(ref, relative_to)
-    if label in seen:
-        raise ScenarioError([f"{label}: 'base' chain loops back on itself ({' -> '.join(seen)})"])
+def _read(ref: str, relative_to: Path | None, seen: tuple[tuple[str, str], ...],
+          referrer: str | None = None) -> tuple[str, dict]:
+    """(display name, data) of a scenario with its ``base`` chain merged in. ``seen`` holds
+    (identity, display name) of the files that led here, to refuse loops."""
+    label, identity, text = _resolve(ref, relative_to, referrer)
+    if identity in (i for i, _ in seen):
+        chain = " -> ".join([name for _, name in seen] + [label])
+        raise ScenarioError([f"{referrer}: base = {ref!r}: the 'base' chain loops back on "
+                             f"itself ({chain}); allowed: a chain that ends in a file without "
+                             "base"])
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -378,45 +407,103 @@ def _read(ref: str, relative_to: Path | None, seen: tuple[str, ...]) -> tuple[st
     if base is None:
         return label, data
     if not isinstance(base, str):
-        raise ScenarioError([f"{label}: base = {base!r}; allowed: a shipped name or a path"])
-    here = None if label.endswith("(shipped)") else Path(label).parent
-    _, parent = _read(base, here, (*seen, label))
+        raise ScenarioError([f"{label}: base = {_show(base)}: allowed: a shipped name or a path"])
+    shipped = label.endswith("(shipped)")
+    here = None if shipped else Path(label).parent
+    _, parent = _read(base, here, (*seen, (identity, label)), referrer=label)
     parent.pop("name", None)
     parent.pop("description", None)
-    return label, merge(parent, data)
+    merged = merge(parent, data)
+    # A file that starts from another one names itself after its file unless it says otherwise.
+    merged.setdefault("name", ref if shipped else Path(label).stem)
+    return label, merged
+
+
+def _show(value: Any, limit: int = 80) -> str:
+    """A value as it would look in TOML where that is easy (dates, numbers), else its repr."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    # datetime is a date: TOML dates, times and datetimes are shown as TOML writes them
+    text = value.isoformat() if isinstance(value, dt.date | dt.time) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str] | None:
+    """The keys allowed in the table at ``loc`` (a pydantic location), if it is a model."""
+    current: Any = Scenario
+    for part in loc:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return None
+            current = field.annotation
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        else:
+            return None
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return None
+
+
+_KEY_KINDS = {"calendar": "calendar event id", "operations": "operation name"}
+_TYPE_WORDS = {
+    "model_type": "a table", "dict_type": "a table", "list_type": "an array",
+    "date_type": "a date such as 1937-08-05 (no time of day)",
+    "date_parsing": "a date such as 1937-08-05 (no time of day)",
+    "date_from_datetime_parsing": "a date such as 1937-08-05 (no time of day)",
+    "bool_type": "true or false", "int_type": "an integer", "float_type": "a number",
+    "string_type": "a string",
+}
 
 
 def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
-    loc = ".".join(str(p) for p in error["loc"])
+    loc_parts = tuple(error["loc"])
+    loc = ".".join(str(p) for p in loc_parts)
     kind = error["type"]
     msg = error["msg"]
+    value = error.get("input")
     if kind == "extra_forbidden":
-        return f"{loc}: unknown key (value {error['input']!r}); check the spelling"
+        allowed = _allowed_keys(loc_parts[:-1])
+        hint = f"allowed: {', '.join(allowed)}" if allowed else "check the spelling"
+        return f"{loc} = {_show(value)}: unknown key; {hint}"
     if kind == "missing":
         return f"{loc}: missing; set it, or start from a shipped scenario with base = \"great-terror\""
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        return f"{loc} = {error['input']!r}: allowed: {expected}"
+        if loc_parts and loc_parts[-1] == "[key]":
+            # a dict key that is not allowed (a calendar event id, an operation name...)
+            table = ".".join(str(p) for p in loc_parts[:-2])
+            what = _KEY_KINDS.get(table, f"key in {table}")
+            return f"{table}.{value}: unknown {what} {value!r}; allowed: {expected}"
+        return f"{loc} = {_show(value)}: allowed: {expected}"
     if kind in {"less_than_equal", "greater_than_equal", "greater_than", "less_than"}:
-        return f"{loc} = {error['input']!r}: allowed: {msg.replace('Input should be ', '')}"
+        return f"{loc} = {_show(value)}: allowed: {msg.replace('Input should be ', '')}"
     if kind == "value_error":
-        return f"{loc or 'scenario'}: {msg.removeprefix('Value error, ')}"
+        text = msg.removeprefix("Value error, ")
+        return f"{loc}: {text}" if loc else text
     if kind == "assertion_error":
         return f"{loc}: {msg}"
-    value = error.get("input")
-    shown = f" = {value!r}" if not isinstance(value, dict) else ""
-    return f"{loc}{shown}: {msg.replace('Input should be', 'allowed:')}"
+    if kind in _TYPE_WORDS:
+        return f"{loc} = {_show(value)}: allowed: {_TYPE_WORDS[kind]}"
+    return f"{loc} = {_show(value)}: {msg.replace('Input should be', 'allowed:')}"
 
 
-def validate(data: dict[str, Any], label: str) -> Scenario:
+def validate(data: dict[str, Any], label: str, overridden: tuple[str, ...] = ()) -> Scenario:
+    """Validate merged data; ``overridden`` are the dotted fields set by overrides (not in the
+    file), so that their problems say where the value came from."""
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         lines = []
         for error in exc.errors(include_url=False):
-            # dict keys that are not allowed (calendar ids, operation names) show up as a
-            # '[key]' suffix in pydantic's location; the message already names what is allowed.
-            lines.append(f"{label}: {_describe(error, data)}")
+            loc = ".".join(str(p) for p in error["loc"])
+            note = ""
+            if any(loc == o or loc.startswith(f"{o}.") for o in overridden):
+                note = " (set by an override such as --scale or --seed, not in the file)"
+            # a check of several fields may report several problems, one per line
+            for line in _describe(error, data).split("\n"):
+                lines.append(f"{label}: {line}{note}")
         raise ScenarioError(lines) from None
 
 
@@ -429,7 +516,12 @@ def load_scenario(ref: str | Path = "great-terror", **overrides: Any) -> Scenari
             continue
         target = data
         parts = key.split("__")
-        for part in parts[:-1]:
+        for i, part in enumerate(parts[:-1]):
             target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                where = ".".join(parts[: i + 1])
+                raise ScenarioError([f"{label}: override {key}={value!r}: {where} is not a "
+                                     "table; allowed: overrides of fields"])
         target[parts[-1]] = value
-    return validate(data, label)
+    overridden = tuple(k.replace("__", ".") for k, v in overrides.items() if v is not None)
+    return validate(data, label, overridden)
