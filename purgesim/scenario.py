@@ -60,6 +60,7 @@ assert set(Taint.__args__) == set(TAINTS)  # type: ignore[attr-defined]
 
 EventId = Literal[
     "yezhov_appointed",
+    "wrecking_review",
     "plenum_feb_1937",
     "red_army_purge",
     "physical_methods",
@@ -205,6 +206,10 @@ class Operation(Section):
     cat1_share: Probability = 0.5
     convict_without_confession: Probability = 0.8
     sentence_lag_weeks: Annotated[float, Field(ge=1.0)] = 4.0
+    album_until: EventId | None = None
+    """The 'album' procedure: cases wait for approval in Moscow until this event (the special
+    troikas), which then decide the backlog within ``sentence_lag_weeks``."""
+    album_lag_weeks: Annotated[float, Field(ge=1.0)] = 12.0
 
 
 class Nkvd(Section):
@@ -246,6 +251,140 @@ class Sentencing(Section):
     """Share of the cases still pending at the stop decree that are released on review."""
 
 
+class Evidence(Section):
+    """'Punish ten so that one does not go free': the evidence an arrest needs falls as the
+    pressure of unfilled limits rises."""
+
+    threshold_max: NonNegative
+    """Evidence a suspect needs when there is no pressure at all."""
+    pressure_sensitivity: Probability
+    """Share by which the threshold falls at full pressure."""
+    vigilance_event: EventId | None = None
+    """From this event until the stop decree, the pressure is at least ``vigilance_pressure``."""
+    vigilance_pressure: Probability
+    guilt_bonus: NonNegative
+    """Extra evidence against someone who really did it: the guilty leave real traces."""
+    noise: NonNegative
+    """Each accusation's evidence varies uniformly by this much either way."""
+    by_source: dict[Literal["named", "denunciation", "remark", "sabotage", "family", "elite"],
+                    NonNegative]
+    """Evidence carried by one accusation, by where it came from; accusations of the same person
+    add up."""
+
+
+class Denunciation(Section):
+    """Mechanism 2: free people denounce contacts, more so when afraid."""
+
+    enabled: bool
+    start: EventId | None = None
+    base_rate_per_million: NonNegative
+    """Denunciations per week per million people, with nobody afraid."""
+    fear_workplace: NonNegative
+    """Extra denunciations per week in a workplace, per arrest there in the last weeks."""
+    fear_region: NonNegative
+    """Multiplier on the base rate per arrest per thousand people in the region recently."""
+    fear_memory_weeks: Annotated[int, Field(ge=1, le=52)]
+    boss_odds: NonNegative
+    """Odds of denouncing the head or staff of one's workplace (opportunity: their post)."""
+    tainted_odds: NonNegative
+    remark_odds: NonNegative
+    """Odds of denouncing someone known to have made critical remarks."""
+
+
+class Remarks(Section):
+    """Mechanism 3: critical remarks, overheard and reported by informants or the frightened."""
+
+    enabled: bool
+    speech_tolerated: bool
+    """Policy: a remark is no ground for arrest (nothing is reported or acted upon)."""
+    talker_share: Probability
+    """Share of people who make critical remarks readily (the rest rarely)."""
+    talker_rate: Probability
+    """Weekly probability that a ready talker makes a remark in front of coworkers."""
+    other_rate: Probability
+    hearers: Annotated[int, Field(ge=1, le=20)]
+    informant_report: Probability
+    """Probability that an informant who hears a remark reports it."""
+    fear_report: Probability
+    """Probability that a hearer reports it, per arrest in the workplace in the last weeks."""
+
+
+class Economy(Section):
+    """Mechanism 4: enterprises with plans, failures blamed on sabotage, inexperienced
+    promotees replacing arrested managers."""
+
+    enabled: bool
+    blame_event: EventId | None = None
+    """From this event failures can be blamed on sabotage."""
+    blame_probability: Probability
+    """Policy: probability that a failure is blamed on sabotage."""
+    failure_rate: Probability
+    """Weekly probability of a breakdown in an enterprise led by experienced staff."""
+    tautness: NonNegative
+    """Plan tautness: multiplies the failure rate."""
+    experience_scale_years: Positive
+    """Failures fall with experience as exp(-years / scale), relative to inexperience."""
+    inexperience_multiplier: Annotated[float, Field(ge=1.0)]
+    """Failure rate of a wholly inexperienced leadership relative to an experienced one."""
+    initial_experience_years: NonNegative
+    promotee_experience_years: NonNegative
+    suspects_per_failure: NonNegative
+    """Engineers put on the suspect list besides the manager, on average."""
+    failure_output_loss: Probability
+    """Share of a week's output lost to a failure."""
+
+
+class Families(Section):
+    """Mechanism 8: wives of 'traitors' (Order 00486) and relatives held as hostages."""
+
+    enabled: bool
+    start: EventId | None = "order_00486"
+    end: EventId | None = "order_00689"
+    wife_arrest_probability: Probability
+    """Probability that a convicted 'traitor' has a wife (an adult household member) arrested."""
+    traitor_operations: list[OperationName]
+    """Convicts of these operations (the Military Collegium's) count as traitors."""
+    traitor_occupations: list[Literal[
+        "peasant", "worker", "specialist", "manager", "official_local", "official_regional",
+        "official_republic", "officer", "nkvd", "clergy", "prisoner", "other"]]
+    """Convicts of these occupations (military tribunals: officers) count as traitors too."""
+    hostage_rate: Probability
+    """Weekly probability that a relative of a senior official is held to enforce obedience."""
+
+
+class Top(Section):
+    """Mechanism 9: terror at the top and in the middle."""
+
+    enabled: bool
+    tail_probability: Probability
+    """Each client of an arrested official is pulled in with him (the 'tail')."""
+    faction_event: EventId | None = "plenum_feb_1937"
+    faction_end: EventId | None = "stop_decree"
+    faction_accusations_per_week: NonNegative
+    """Accusations of factionalism per week in the 1934 Central Committee."""
+    faction_oppositionist_odds: NonNegative
+    conspiracy_prevalence: Probability
+    """Ground truth: share of the Central Committee really conspiring (0: no conspiracy)."""
+    dissent_rate: Probability
+    """Weekly probability that a party member voices a disagreement that is reported."""
+    officers_event: EventId | None = "red_army_purge"
+    officers_weekly_share: Probability
+    """Weekly share of the officer corps arrested during the army purge."""
+
+
+class Purgers(Section):
+    """Mechanism 11: the purge of the purgers."""
+
+    enabled: bool
+    start: EventId | None = "order_00447"
+    weekly_share: Probability
+    """Weekly share of NKVD officers arrested during the mass operations."""
+    after_event: EventId | None = "beria_appointed"
+    weekly_share_after: Probability
+    """The same once Beria purges Yezhov's men."""
+    after_weeks: Annotated[float, Field(ge=0.0)]
+
+
 class Camps(Section):
     enabled: bool
     annual_mortality: Probability
@@ -274,8 +413,15 @@ class Scenario(Section):
     operations: dict[OperationName, Operation]
     nkvd: Nkvd
     interrogation: Interrogation
+    evidence: Evidence
+    denunciation: Denunciation
+    remarks: Remarks
+    economy: Economy
     sentencing: Sentencing
+    families: Families
+    top: Top
     camps: Camps
+    purgers: Purgers
     aftermath: Aftermath
 
     @model_validator(mode="after")
@@ -291,14 +437,19 @@ class Scenario(Section):
             if day.weekday() != 0:
                 problems.append(f"{field} = {day}: a {day:%A}; allowed: a Monday "
                                 "(one step is a week)")
-        for name, op in self.operations.items():
-            for field in ("start", "end", "surge"):
-                event = getattr(op, field)
-                if event is not None and event not in self.calendar:
-                    problems.append(
-                        f"operations.{name}.{field} = {event!r}: not in the calendar; "
-                        f"allowed: one of {sorted(self.calendar)}"
-                    )
+        events = [(f"operations.{name}.{field}", getattr(op, field))
+                  for name, op in self.operations.items()
+                  for field in ("start", "end", "surge", "album_until")]
+        for section in ("evidence", "denunciation", "economy", "families", "top", "purgers",
+                        "aftermath"):
+            model = getattr(self, section)
+            for field in type(model).model_fields:
+                if field.endswith(("event", "start", "end")):
+                    events.append((f"{section}.{field}", getattr(model, field)))
+        for where, event in events:
+            if event is not None and event not in self.calendar:
+                problems.append(f"{where} = {event!r}: not in the calendar; "
+                                f"allowed: one of {sorted(self.calendar)}")
         if problems:
             raise ValueError("\n".join(problems))
         return self

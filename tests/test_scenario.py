@@ -22,7 +22,7 @@ from purgesim.scenario import (
 START = dt.date(1936, 10, 5)
 END = dt.date(1939, 12, 25)
 EVENT_IDS = {
-    "yezhov_appointed", "plenum_feb_1937", "red_army_purge", "physical_methods", "order_00439",
+    "yezhov_appointed", "wrecking_review", "plenum_feb_1937", "red_army_purge", "physical_methods", "order_00439",
     "order_00447", "order_00485", "order_00486", "order_00593", "latvian_operation",
     "limits_extension_1938", "order_00606", "order_00689", "stop_decree", "beria_appointed",
 }
@@ -186,7 +186,7 @@ date = 1936-01-01
     assert all(sc.event_week(e) == parent.event_week(e) for e in others)
 
 
-def test_new_operation_table_takes_the_defaults(tmp_path):
+def test_operation_table_merges_with_the_base(tmp_path):
     sc = load_scenario(child(tmp_path, """
 [operations.elite]
 start = "red_army_purge"
@@ -194,7 +194,8 @@ rate = 1.5
 """))
     assert sc.operations["elite"].rate == 1.5
     assert sc.operations["elite"].start == "red_army_purge"
-    assert sc.operations["elite"].end is None
+    assert sc.operations["elite"].end == "stop_decree"  # from the base
+    assert sc.operations["elite"].album_until is None  # the model's default
 
 
 def test_base_by_relative_path_from_the_files_folder(tmp_path, monkeypatch):

@@ -20,7 +20,7 @@ from purgesim.engine.random import stream
 from purgesim.engine.suspects import SuspectQueues
 from purgesim.population import Population, build_population
 from purgesim.scenario import Scenario
-from purgesim.vocab import FLAG, FREE, HELD, OCC, OFFICIALS, SOURCES
+from purgesim.vocab import FLAG, FREE, HELD, OCC, OFFICIALS, SOURCES, SRC
 
 WEEKLY_SERIES = (
     "arrests_named", "arrests_denunciation", "arrests_remark", "arrests_sabotage",
@@ -75,6 +75,12 @@ class Sim:
                        for name in WEEKLY_SERIES}
         self.policy: dict[str, bool] = {}
         self.due: dict[int, list[np.ndarray]] = {}
+        self.workplace_arrests: list[list[np.ndarray]] = [[] for _ in range(self.weeks)]
+        self.series["evidence_needed"] = np.zeros((self.weeks, pop.n_regions))
+        evidence = self.scenario.evidence
+        self._evidence = np.zeros(len(SOURCES))
+        for name, value in evidence.by_source.items():
+            self._evidence[SRC[name]] = value
         for mech in self.mechanisms:
             t0 = time.perf_counter()
             mech.init(self)
@@ -91,6 +97,7 @@ class Sim:
         for week in range(self.weeks):
             self.week = week
             self.this_week = np.empty(0, dtype=np.int64)
+            self.sentenced = np.empty(0, dtype=np.int64)
             for mech in self.mechanisms:
                 t0 = time.perf_counter()
                 mech.step(self)
@@ -147,6 +154,7 @@ class Sim:
         self.this_week = np.concatenate([self.this_week, rows])
         for week in np.unique(self.week + lag):
             self.due.setdefault(int(week), []).append(rows[self.week + lag == week])
+        self.workplace_arrests[self.week].append(pop.workplace_of(ids))
         src = self.events["source"][rows]
         for code in np.unique(src):
             self.record(f"arrests_{SOURCES[code]}", rows[src == code])
@@ -154,6 +162,52 @@ class Sim:
         self.record("officials_arrested", rows[np.isin(occ, OFFICIALS)])
         self.record("officers_arrested", rows[occ == OCC["officer"]])
         return rows
+
+    def accuse(self, people: np.ndarray, *, source: int | np.ndarray,
+               operation: int | np.ndarray, rng: np.random.Generator,
+               parent: np.ndarray | None = None, generation: np.ndarray | None = None) -> int:
+        """Put free people on their regions' suspect queues, each accusation carrying the
+        evidence of its source (more against the really guilty, with noise). Returns how many
+        accusations were made."""
+        people = np.asarray(people, dtype=np.int64)
+        keep = (people >= 0) & (people < self.population.n)
+        keep[keep] = self.status[people[keep]] == FREE
+        people = people[keep]
+        k = len(people)
+        if k == 0:
+            return 0
+        p = self.scenario.evidence
+        guilty = (self.population.flags[people] & FLAG["guilty"]) > 0
+        source = np.broadcast_to(np.asarray(source), len(keep))[keep]
+        evidence = (self._evidence[source] + p.guilt_bonus * guilty
+                    + p.noise * (2.0 * rng.random(k) - 1.0))
+        self.suspects.push(
+            self.population.region_of(people),
+            person=people,
+            parent=np.full(k, -1) if parent is None else np.asarray(parent)[keep],
+            generation=np.zeros(k) if generation is None else np.asarray(generation)[keep],
+            operation=np.broadcast_to(np.asarray(operation), len(keep))[keep],
+            source=source,
+            week=np.full(k, self.week),
+            evidence=np.maximum(evidence, 0.0),
+        )
+        return k
+
+    def recent_workplace_arrests(self, weeks: int) -> tuple[np.ndarray, np.ndarray]:
+        """Workplaces with arrests (agents) in the last ``weeks`` weeks including this one,
+        and their counts: the fear that drives denunciation and reporting."""
+        chunks = [c for w in range(max(0, self.week - weeks + 1), self.week + 1)
+                  for c in self.workplace_arrests[w]]
+        if not chunks:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        return np.unique(np.concatenate(chunks), return_counts=True)
+
+    def recent_region_arrests_per_thousand(self, weeks: int) -> np.ndarray:
+        """Real arrests per thousand people in each region over the last ``weeks`` weeks."""
+        lo = max(0, self.week - weeks + 1)
+        total = sum(self.series[f"arrests_{name}"][lo: self.week + 1].sum(axis=0)
+                    for name in SOURCES)
+        return 1000.0 * total / self.population.region_real
 
     def due_rows(self) -> np.ndarray:
         """Event rows whose sentencing falls in this week."""

@@ -1,16 +1,17 @@
 """Per-region suspect queues: first in, first out, held as arrays (never Python lists).
 
 An entry is a person named (or otherwise brought to the NKVD's attention) with who named them,
-their generation in the cascade, the operation and source the case belongs to, and the week the
-entry was made. A person may be queued more than once; the queue length counts entries.
+their generation in the cascade, the operation and source the case belongs to, the week the
+entry was made and the evidence it carries. A person may be queued more than once (the queue
+length counts entries) and the evidence of their entries adds up.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-FIELDS = ("person", "parent", "generation", "operation", "source", "week")
-DTYPES = (np.int64, np.int64, np.int16, np.int8, np.int8, np.int16)
+FIELDS = ("person", "parent", "generation", "operation", "source", "week", "evidence")
+DTYPES = (np.int64, np.int64, np.int16, np.int8, np.int8, np.int16, np.float32)
 
 
 class SuspectQueues:
@@ -41,27 +42,28 @@ class SuspectQueues:
             chunks[:] = [{f: np.concatenate([c[f] for c in chunks]) for f in FIELDS}]
         return chunks[0]
 
-    def pop(self, r: int, k: int, status: np.ndarray, week: int, patience: float
-            ) -> dict[str, np.ndarray]:
-        """Remove and return up to ``k`` entries for people who are still free, in queue order.
+    def pop(self, r: int, k: int, status: np.ndarray, week: int, patience: float,
+            threshold: float = 0.0) -> dict[str, np.ndarray]:
+        """Remove and return up to ``k`` suspects who are still free and whose accusations
+        together carry at least ``threshold`` evidence, in order of their first accusation.
 
-        Entries for people no longer free, and entries older than ``patience`` weeks, are
-        dropped as they are met; so is a second entry for a person taken this week.
+        A returned entry is the suspect's first accusation (its parent, generation, operation
+        and source describe the case). Entries for people no longer free, and entries older than
+        ``patience`` weeks, are dropped; entries of suspects below the threshold wait.
         """
         q = self._merged(r)
         n = len(q["person"])
         if n == 0:
             return q
-        valid = (status[q["person"]] == 0) & (week - q["week"] <= patience)
-        _, first = np.unique(q["person"], return_index=True)
-        once = np.zeros(n, dtype=bool)
-        once[first] = True
-        candidates = np.flatnonzero(valid & once)
-        taken = candidates[:k]
-        cut = taken[-1] + 1 if len(taken) == k and k > 0 else n
+        valid = np.flatnonzero((status[q["person"]] == 0) & (week - q["week"] <= patience))
+        people, first, inverse = np.unique(q["person"][valid], return_index=True,
+                                           return_inverse=True)
+        evidence = np.bincount(inverse, weights=q["evidence"][valid], minlength=len(people))
+        chosen = first[evidence >= threshold - 1e-9]
+        chosen.sort()
+        taken = valid[chosen[:k]]
         out = {f: q[f][taken] for f in FIELDS}
-        keep = np.arange(cut, n)
-        keep = keep[valid[keep]]
+        keep = valid[~np.isin(q["person"][valid], out["person"])]
         self._chunks[r] = [{f: q[f][keep] for f in FIELDS}]
         return out
 

@@ -80,15 +80,8 @@ class Interrogation(Mechanism):
         counts = np.bincount(np.searchsorted(confessors, namer_row[ok]), minlength=len(confessors))
         ev.set("named", confessors, counts)
         named, namer_row = named[ok], namer_row[ok]
-        sim.suspects.push(
-            sim.population.region_of(named),
-            person=named,
-            parent=ev["person"][namer_row],
-            generation=ev["generation"][namer_row] + 1,
-            operation=ev["operation"][namer_row],
-            source=np.full(len(named), SRC["named"]),
-            week=np.full(len(named), sim.week),
-        )
+        sim.accuse(named, source=SRC["named"], operation=ev["operation"][namer_row], rng=rng,
+                   parent=ev["person"][namer_row], generation=ev["generation"][namer_row] + 1)
 
     def _choose(self, sim: Sim, namer: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One name per entry of ``namer``: a contact, weighted toward the plausible."""

@@ -97,6 +97,9 @@ class Operations(Mechanism):
                          for name in OP])
         limits = sim.limits
         limited_running = [n for n, op in self.ops.items() if op.limited and running[n]]
+        threshold = self.evidence_needed(sim, limited_running)
+        sim.series["evidence_needed"][sim.week] = threshold
+        lags = self._lags(sim, lags)
         capacity = self.capacity(sim) + self.capacity_carry
         sim.series["capacity"][sim.week] = np.rint(capacity * scale)
         rng = sim.rng(self.name)
@@ -106,7 +109,7 @@ class Operations(Mechanism):
 
             # 1. named suspects, first in first out
             entries = sim.suspects.pop(r, budget, sim.status, sim.week,
-                                       self.nkvd.queue_patience_weeks)
+                                       self.nkvd.queue_patience_weeks, float(threshold[r]))
             if len(entries["person"]):
                 op = entries["operation"].astype(np.int64)
                 alive = np.array([running.get(name, False) for name in OP])
@@ -146,7 +149,7 @@ class Operations(Mechanism):
                 if len(ids) < want:
                     self.carry[name][r] = 0.0  # the list is exhausted
                 rows = sim.arrest(ids, operation=OP[name], source=SRC["card_file"],
-                                  lag_weeks=op.sentence_lag_weeks, rng=rng)
+                                  lag_weeks=lags[OP[name]], rng=rng)
                 budget -= len(rows)
                 if op.limited:
                     limits.arrested[r] += sim.events["weight"][rows].sum() / scale
@@ -156,6 +159,38 @@ class Operations(Mechanism):
                 limits.backlog[r] = left or sim.suspects.waiting(r, OP[name]) > 0
             else:
                 limits.backlog[r] = False
+
+    def evidence_needed(self, sim: Sim, limited_running: list[str]) -> np.ndarray:
+        """'Punish ten so that one does not go free': the evidence a queued suspect needs in
+        each region, falling as the pressure of unfilled limits rises."""
+        p = sim.scenario.evidence
+        n = sim.population.n_regions
+        pressure = np.zeros(n)
+        if not sim.active("stop_decree"):
+            if limited_running and sim.policy.get("limits", True):
+                limits = sim.limits
+                op = self.ops[limited_running[0]]
+                remaining = np.maximum(limits.total * op.overfulfilment - limits.arrested, 0.0)
+                waiting = sim.suspects.lengths()
+                pressure = remaining / np.maximum(remaining + waiting, 1e-9)
+            if p.vigilance_event is not None and sim.active(p.vigilance_event):
+                pressure = np.maximum(pressure, p.vigilance_pressure)
+        return p.threshold_max * (1.0 - p.pressure_sensitivity * pressure)
+
+    def _lags(self, sim: Sim, lags: np.ndarray) -> np.ndarray:
+        """Mean weeks to a sentence by operation; 'album' cases wait for Moscow until the
+        special troikas take over, who then clear the backlog."""
+        lags = lags.copy()
+        for name, op in self.ops.items():
+            if op.album_until is None:
+                continue
+            until = sim.event_week(op.album_until)
+            if until is None:
+                lags[OP[name]] = op.album_lag_weeks
+            elif sim.week < until:
+                lags[OP[name]] = min(op.album_lag_weeks,
+                                     until - sim.week + op.sentence_lag_weeks)
+        return lags
 
     def _take(self, name: str, r: int, k: int, status: np.ndarray) -> np.ndarray:
         """The next ``k`` people of a card-file list who are still free."""

@@ -16,7 +16,7 @@ import numpy as np
 
 from purgesim.engine.module import Mechanism
 from purgesim.scenario import Scenario
-from purgesim.vocab import CAMP, OP, RELEASED, SENT, SHOT, TAINT_BIT
+from purgesim.vocab import CAMP, OP, RELEASED, SENT, SHOT, SRC, TAINT_BIT
 
 if TYPE_CHECKING:
     from purgesim.engine.sim import Sim
@@ -69,6 +69,7 @@ class Sentencing(Mechanism):
             use = self.limited[op] & ((rem1 + rem2) > 0)
             odds = np.where(use, rem1 / np.maximum(rem2, 1e-9), odds)
         odds = odds * self.profile[ev["taint"][rows]]
+        odds[ev["source"][rows] == SRC["family"]] = 0.0  # wives: 5-8 years of camp, not death
         cat1 = convicted & (u_cat < odds / (1.0 + odds))
         cat2 = convicted & ~cat1
 
@@ -95,3 +96,4 @@ class Sentencing(Mechanism):
         sim.record("released", released)
         sim.record("innocent_convicted", rows[convicted & ~guilty])
         sim.camp_admissions = rows[cat2]
+        sim.sentenced = rows
