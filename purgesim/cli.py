@@ -132,6 +132,51 @@ def _print_summary(s: dict[str, Any]) -> None:
 
 
 @app.command()
+def compare(
+    scenarios: Annotated[list[str], typer.Argument(help="Scenario names or files to compare.")],
+    scale: Annotated[int | None, typer.Option(help="Real people per agent.")] = None,
+    seed: Annotated[int, typer.Option(help="First seed.")] = 1,
+    seeds: Annotated[int, typer.Option(min=1, help="Number of seeds (seed, seed+1, ...).")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Run scenarios on the same seeds and show them side by side."""
+    from purgesim.compare import METRICS
+    from purgesim.compare import compare as run_compare
+
+    for ref in scenarios:
+        _load(ref, scale=scale)  # refuse a bad file before anything runs
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("comparing", total=len(scenarios) * seeds)
+        result = run_compare(
+            scenarios, range(seed, seed + seeds), scale=scale,
+            progress=lambda name, s: bar.update(task, advance=1, description=f"{name} seed {s}"))
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    names = list(result["scenarios"])
+    table = Table(title=f"mean over seeds {seed}..{seed + seeds - 1} at 1:{result['scale']} "
+                  "(real people)")
+    table.add_column("figure")
+    for name in names:
+        table.add_column(name, justify="right")
+    for key, label in METRICS:
+        cells = []
+        for name in names:
+            value = result["scenarios"][name]["mean"][key]
+            if value is None:
+                cells.append("n/a")
+            elif key in ("innocent_share", "output_loss"):
+                cells.append(f"{value:.1%}")
+            elif key == "peak_r":
+                cells.append(f"{value:.2f}")
+            else:
+                cells.append(f"{value:,.0f}")
+        table.add_row(label, *cells)
+    out.print(table)
+
+
+@app.command()
 def scenarios() -> None:
     """List the shipped scenarios."""
     table = Table(title="shipped scenarios")

@@ -21,12 +21,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import tomli_w
 
-from purgesim.vocab import OCCUPATIONS, OPERATIONS, SENT, SENTENCES, SOURCES
+from purgesim.vocab import FLAG, OCC, OCCUPATIONS, OFFICIALS, OPERATIONS, SENT, SENTENCES, SOURCES
 
 if TYPE_CHECKING:
     from purgesim.engine.sim import Sim
 
 INNOCENT_SHARE_DIGITS = 6
+REPRODUCTION_MIN_AGENTS = 20  # windows with fewer arrested agents give no peak (noise)
 
 
 class Result:
@@ -101,7 +102,84 @@ class Result:
             },
             "innocent_share": (round(total(innocent) / n_convicted, INNOCENT_SHARE_DIGITS)
                                if n_convicted else None),
+            "by_root_source": {name: total(self.root_source() == code)
+                               for code, name in enumerate(SOURCES)},
+            "elite": self._elite(arrest_year, cat1),
+            "economy": self._economy(),
+            "reproduction": self.reproduction(),
         }
+
+    # ------------------------------------------------------------------ the cascade
+    def parent_rows(self) -> np.ndarray:
+        """Event row of each arrest's parent, or -1 when the parent was never arrested (a
+        card-file sweep, or a denouncer who stayed free)."""
+        person = self.columns["person"]
+        parent = self.columns["parent"]
+        order = np.argsort(person, kind="stable")
+        k = np.minimum(np.searchsorted(person[order], parent), max(len(person) - 1, 0))
+        found = (parent >= 0) & (len(person) > 0)
+        if len(person):
+            found &= person[order][k] == parent
+        return np.where(found, order[k] if len(person) else -1, -1)
+
+    def root_source(self) -> np.ndarray:
+        """For each arrest, the source of the first arrest of its chain: what set it going.
+        A suspect named by someone caught through the card file counts for the card file."""
+        parent = self.parent_rows()
+        root = self.columns["source"].astype(np.int64).copy()
+        pending = np.flatnonzero(parent >= 0)
+        # each pass settles one more generation of every chain
+        for _ in range(int(self.columns["generation"].max(initial=0)) + 1):
+            if len(pending) == 0:
+                break
+            root[pending] = root[parent[pending]]
+        return root
+
+    def reproduction(self) -> dict[str, Any]:
+        """Arrests caused per arrest (children arrested per parent arrested), by 4-week window
+        of the parents' arrests; the peak over windows with enough arrests to mean something."""
+        c = self.columns
+        w = c["weight"].astype(float)
+        parent = self.parent_rows()
+        caused = np.bincount(parent[parent >= 0], weights=w[parent >= 0], minlength=len(w))
+        window = c["week"] // 4
+        n_windows = (self.weeks + 3) // 4
+        arrests = np.bincount(window, weights=w, minlength=n_windows)
+        children = np.bincount(window, weights=caused, minlength=n_windows)
+        agents = np.bincount(window, minlength=n_windows)
+        r = np.where(arrests > 0, children / np.maximum(arrests, 1), np.nan)
+        enough = agents >= REPRODUCTION_MIN_AGENTS
+        peak = int(np.nanargmax(np.where(enough, r, np.nan))) if np.any(enough) else None
+        start = self.scenario.start
+        return {
+            "window_weeks": 4,
+            "dates": [str(start + dt.timedelta(weeks=4 * i)) for i in range(n_windows)],
+            "r": [None if np.isnan(x) else round(float(x), 4) for x in r],
+            "peak": None if peak is None else round(float(r[peak]), 4),
+            "peak_date": None if peak is None else str(start + dt.timedelta(weeks=4 * peak)),
+        }
+
+    def _elite(self, arrest_year: np.ndarray, cat1: np.ndarray) -> dict[str, int]:
+        c = self.columns
+        flags = self.population.flags[c["person"]]
+        w = c["weight"].astype(np.int64)
+        terror = (arrest_year >= 1937) & (arrest_year <= 1938)
+        occupation = c["occupation"]
+        return {
+            "central_committee_shot": int(np.count_nonzero(cat1 & (flags & FLAG["cc_member"] > 0))),
+            "central_committee_arrested": int(np.count_nonzero(flags & FLAG["cc_member"])),
+            "congress_delegates_arrested": int(np.count_nonzero(flags & FLAG["delegate"])),
+            "officers_arrested": int(w[terror & (occupation == OCC["officer"])].sum()),
+            "officials_arrested": int(w[terror & np.isin(occupation, OFFICIALS)].sum()),
+            "nkvd_arrested": int(w[occupation == OCC["nkvd"]].sum()),
+        }
+
+    def _economy(self) -> dict[str, float | None]:
+        output = self.series.get("output")
+        shadow = self.series.get("output_no_terror")
+        if output is None or shadow is None or shadow.sum() <= 0:
+            return {"output_loss": None}
+        return {"output_loss": round(1.0 - float(output.sum()) / float(shadow.sum()), 6)}
 
     # ------------------------------------------------------------------ tables
     def events_table(self) -> pa.Table:

@@ -284,6 +284,17 @@ class Denunciation(Section):
     fear_region: NonNegative
     """Multiplier on the base rate per arrest per thousand people in the region recently."""
     fear_memory_weeks: Annotated[int, Field(ge=1, le=52)]
+    grievance_share: Probability = 0.0
+    """Share of people nursing an old grievance (ground truth, drawn once)."""
+    grievance_odds: Annotated[float, Field(ge=1.0)] = 1.0
+    """How much more readily someone with a grievance denounces than anyone else."""
+    contacts: Annotated[int, Field(ge=1, le=20)] = 6
+    """Contacts a denouncer chooses among (each drawn on its own, so some may repeat)."""
+    superior_share: Probability = 0.1
+    """Share of those contacts who are his superior, the head of his workplace."""
+    coworker_share: Probability = 0.8
+    """Share of the others who are coworkers; the rest are neighbours and acquaintances in
+    the region."""
     boss_odds: NonNegative
     """Odds of denouncing the head or staff of one's workplace (opportunity: their post)."""
     tainted_odds: NonNegative
@@ -302,11 +313,15 @@ class Remarks(Section):
     talker_rate: Probability
     """Weekly probability that a ready talker makes a remark in front of coworkers."""
     other_rate: Probability
+    """Weekly probability that anyone makes a remark (ready talkers: on top of their own)."""
     hearers: Annotated[int, Field(ge=1, le=20)]
+    """Coworkers who hear each remark."""
     informant_report: Probability
     """Probability that an informant who hears a remark reports it."""
     fear_report: Probability
     """Probability that a hearer reports it, per arrest in the workplace in the last weeks."""
+    fear_memory_weeks: Annotated[int, Field(ge=1, le=52)] = 8
+    """How far back arrests in the workplace frighten hearers."""
 
 
 class Economy(Section):
@@ -332,6 +347,15 @@ class Economy(Section):
     """Engineers put on the suspect list besides the manager, on average."""
     failure_output_loss: Probability
     """Share of a week's output lost to a failure."""
+    blame_end: EventId | None = None
+    """From this event failures are no longer blamed (none: blamed to the end of the run)."""
+    enterprise_kinds: list[Literal["factory", "kolkhoz"]]
+    """Workplaces that are enterprises with a plan (a kolkhoz's head is its chairman)."""
+    experience_output_share: Probability
+    """Share of output that depends on the leadership's experience: a wholly inexperienced
+    leadership produces 1 - share of what an experienced one does."""
+    staff_replacement_weeks: Annotated[float, Field(ge=1.0)]
+    """Mean weeks to fill a post emptied by an arrest (lost staff recover geometrically)."""
 
 
 class Families(Section):
@@ -369,7 +393,11 @@ class Top(Section):
     """Weekly probability that a party member voices a disagreement that is reported."""
     officers_event: EventId | None = "red_army_purge"
     officers_weekly_share: Probability
-    """Weekly share of the officer corps arrested during the army purge."""
+    """Weekly share of the officer corps (its 1937 size) arrested during the army purge, from
+    ``officers_event`` until the stop decree."""
+    cc_former_oppositionists: Annotated[int, Field(ge=0)]
+    """Central Committee members marked with the 'oppositionist' taint (the rest are cleared):
+    the targets that ``faction_oppositionist_odds`` favours."""
 
 
 class Purgers(Section):

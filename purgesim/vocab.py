@@ -48,7 +48,8 @@ TAINTS: tuple[str, ...] = (
 TAINT_BIT = {name: 1 << i for i, name in enumerate(TAINTS)}
 
 # Other per-person facts, one bit each in a byte per person.
-FLAGS: tuple[str, ...] = ("card_file", "party", "guilty", "informant", "delegate", "cc_member")
+FLAGS: tuple[str, ...] = ("card_file", "party", "guilty", "informant", "delegate", "cc_member",
+                          "remarked")
 FLAG = {name: 1 << i for i, name in enumerate(FLAGS)}
 
 OPERATIONS: tuple[str, ...] = (

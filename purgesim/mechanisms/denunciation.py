@@ -1,17 +1,153 @@
-"""Placeholder while the mechanism is being written (replaced before commit)."""
+"""Mechanism 2, denunciation from below, with fear feedback (MODEL.md section 3, mechanism 2).
+
+The essay's mechanism (c): "a runaway process of mutual denunciation and witchhunting that raged
+far outside any single central control (mutual denunciations, clique struggle by arrest,
+settling of old grievances and suspicions)".
+
+Each week, in each region, free people denounce at a base rate, raised by fear of the region's
+recent arrests; and every workplace with recent arrests adds denunciations of its own, in
+proportion to them (denounce before you are denounced). The denouncer is anyone in the region or
+workplace, people nursing an old grievance more readily. He denounces one of a few contacts
+(his superior, the head of the workplace; coworkers; neighbours and acquaintances), chosen
+with odds for bosses and staff (opportunity: their post), for the tainted, and for people
+known to have made critical remarks (mechanism 3). The denunciation puts the target on the
+suspect queue with the evidence of a denunciation; the NKVD decides (mechanism 5), and since
+one denunciation rarely carries enough evidence, those denounced again and again (bosses
+above all) are the ones arrested. Because the NKVD's arrests raise fear where they fall, the
+loop can run away without any push from the centre when ``fear_workplace`` is high enough
+(with the other defaults, somewhere between 3 and 10 per week per recent arrest).
+
+The denouncer is not recorded as the arrest's ``parent``: parents are arrested people whose
+confessions named someone (the cascade of mechanism 6), and the reproduction number counts them.
+How much of the terror came from below is the ``denunciation`` (and ``remark``) share of
+arrests by source, and of chains by root source.
+
+Cost: counts are drawn per region and per workplace with recent arrests, then each
+denunciation is worked out on its own; nothing is done per person.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import numpy as np
+
 from purgesim.engine.module import Mechanism
+from purgesim.engine.random import sparse_bernoulli
+from purgesim.mechanisms.remarks import REMARKED
 from purgesim.scenario import Scenario
+from purgesim.vocab import FREE, OCC, OFFICIALS, OP, SRC, WP
+
+if TYPE_CHECKING:
+    from purgesim.engine.sim import Sim
+    from purgesim.population import Population
+
+# Staff whose posts a denunciation could open (the head of any workplace is a boss too).
+BOSSES = (OCC["specialist"], OCC["manager"], OCC["officer"], *OFFICIALS)
 
 
 class Denunciation(Mechanism):
     name = "denunciation"
-    does = "(being written)"
+    does = "free people denounce contacts (bosses, the tainted, talkers), more when afraid"
 
     def __init__(self, scenario: Scenario):
-        self.scenario = scenario
+        self.p = scenario.denunciation
 
-    def step(self, sim) -> None:  # noqa: ANN001
-        return None
+    def init(self, sim: Sim) -> None:
+        pop = sim.population
+        sim.series["denunciations"] = np.zeros((sim.weeks, pop.n_regions), dtype=np.int64)
+        self.aggrieved = np.empty(0, dtype=np.int64)
+        if not self.p.enabled:
+            return
+        self.boss = np.zeros(256, dtype=bool)
+        self.boss[list(BOSSES)] = True
+        self.aggrieved = sparse_bernoulli(pop.n, self.p.grievance_share,
+                                          sim.rng(self.name + ".grievances"))
+
+    def step(self, sim: Sim) -> None:
+        p = self.p
+        if not p.enabled or (p.start is not None and not sim.active(p.start)):
+            return
+        pop = sim.population
+        rng = sim.rng(self.name)
+
+        # base denunciations, raised by fear of the region's recent arrests
+        size = np.diff(pop.region_offsets)
+        fear = 1.0 + p.fear_region * sim.recent_region_arrests_per_thousand(p.fear_memory_weeks)
+        k_region = rng.poisson(p.base_rate_per_million / 1e6 * size * fear)
+        region = np.repeat(np.arange(pop.n_regions), k_region)
+        from_region = self._pick(pop.region_offsets[region], pop.region_offsets[region + 1], rng)
+
+        # fear in workplaces with recent arrests: denounce before you are denounced
+        wp, counts = sim.recent_workplace_arrests(p.fear_memory_weeks)
+        k_wp = rng.poisson(p.fear_workplace * counts) if len(wp) else np.empty(0, np.int64)
+        place = np.repeat(wp, k_wp)
+        from_wp = self._pick(pop.workplace_offsets[place], pop.workplace_offsets[place + 1], rng)
+
+        denouncers = np.concatenate([from_region, from_wp])
+        denouncers = denouncers[sim.status[denouncers] == FREE]
+        if len(denouncers) == 0:
+            return
+        targets = self._targets(sim, denouncers, rng)
+        targets = targets[targets >= 0]
+        if len(targets) == 0:
+            return
+        sim.accuse(targets, source=SRC["denunciation"], operation=OP["ordinary"], rng=rng)
+        sim.series["denunciations"][sim.week] += np.bincount(
+            pop.region_of(targets), weights=pop.weight(targets),
+            minlength=pop.n_regions).astype(np.int64)
+
+    def _pick(self, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One person in each block [lo, hi), those with a grievance ``grievance_odds`` times
+        as likely as anyone else: a mixture of a pick among the block's aggrieved and a uniform
+        pick, so it costs a binary search, not a scan of the block."""
+        m = len(lo)
+        uniform = lo + (rng.random(m) * (hi - lo)).astype(np.int64)
+        a = self.aggrieved
+        odds = self.p.grievance_odds
+        if len(a) == 0 or odds <= 1.0 or m == 0:
+            return uniform
+        a_lo, a_hi = np.searchsorted(a, lo), np.searchsorted(a, hi)
+        n_a = a_hi - a_lo
+        g = n_a / np.maximum(hi - lo, 1)
+        share = g * odds / np.maximum(g * odds + 1.0 - g, 1e-12)  # aggrieved share of picks
+        extra = np.clip((share - g) / np.maximum(1.0 - g, 1e-12), 0.0, 1.0)
+        among = (rng.random(m) < extra) & (n_a > 0)
+        pick = a_lo + (rng.random(m) * n_a).astype(np.int64)
+        return np.where(among, a[np.minimum(pick, len(a) - 1)], uniform)
+
+    def _targets(self, sim: Sim, denouncers: np.ndarray, rng: np.random.Generator
+                 ) -> np.ndarray:
+        """Whom each denouncer denounces among his contacts, by the odds; -1 for nobody."""
+        p = self.p
+        pop = sim.population
+        m, c = len(denouncers), p.contacts
+        who = np.repeat(denouncers, c)
+        head = pop.workplace_offsets[pop.workplace_of(who)]
+        coworker = pop.random_coworker(who, rng)
+        acquaintance = pop.random_in_region(who, rng)
+        u = rng.random(len(who))
+        cand = np.where(u < p.superior_share, head, np.where(
+            u < p.superior_share + (1.0 - p.superior_share) * p.coworker_share,
+            coworker, acquaintance)).reshape(m, c)
+        odds = self._odds(pop, cand.ravel()).reshape(m, c)
+        odds[sim.status[cand] != FREE] = 0.0
+        odds[cand == denouncers[:, None]] = 0.0
+        total = odds.sum(axis=1)
+        u = rng.random(m) * total
+        choice = np.minimum((np.cumsum(odds, axis=1) <= u[:, None]).sum(axis=1), c - 1)
+        chosen = cand[np.arange(m), choice]
+        return np.where(total > 0, chosen, -1)
+
+    def _odds(self, pop: Population, ids: np.ndarray) -> np.ndarray:
+        p = self.p
+        wp = pop.workplace_of(ids)
+        occ = pop.occupation[ids]
+        odds = np.ones(len(ids))
+        # children and dependents on the kolkhoz are not denounced (population's adults)
+        odds[(occ == OCC["other"]) & (pop.workplace_kind[wp] == WP["kolkhoz"])] = 0.0
+        boss = self.boss[occ] | (ids == pop.workplace_offsets[wp])
+        odds[boss] *= p.boss_odds
+        odds[pop.taint[ids] > 0] *= p.tainted_odds
+        odds[(pop.flags[ids] & REMARKED) > 0] *= p.remark_odds
+        return odds

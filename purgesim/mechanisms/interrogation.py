@@ -18,7 +18,7 @@ import numpy as np
 
 from purgesim.engine.module import Mechanism
 from purgesim.scenario import Scenario
-from purgesim.vocab import FLAG, FREE, OFFICIALS, OP, SRC
+from purgesim.vocab import FLAG, FREE, OCC, OFFICIALS, OP, SRC
 
 if TYPE_CHECKING:
     from purgesim.engine.sim import Sim
@@ -44,6 +44,7 @@ class Interrogation(Mechanism):
 
     def init(self, sim: Sim) -> None:
         pop = sim.population
+        self.done = 0  # event rows interrogated so far
         self.card_bounds = np.searchsorted(pop.card_file, pop.region_offsets)
         odds = self.p.plausibility
         self.max_odds = (max(odds["tainted"], 1) * max(odds["official"], 1)
@@ -52,7 +53,10 @@ class Interrogation(Mechanism):
     def step(self, sim: Sim) -> None:
         if not self.p.enabled:
             return
-        rows = sim.this_week
+        # everyone arrested since the last interrogation: this week's arrests, and last week's
+        # arrests made after this step (families, the army and NKVD purges)
+        rows = np.arange(self.done, len(sim.events))
+        self.done = len(sim.events)
         if len(rows) == 0:
             return
         rng = sim.rng(self.name)
@@ -72,15 +76,27 @@ class Interrogation(Mechanism):
         k = rng.poisson(self.names_mean[op[confessed]])
         if k.sum() == 0:
             return
+        pop = sim.population
         namer_row = np.repeat(confessors, k)
         namer = ev["person"][namer_row]
         named = self._choose(sim, namer, rng)
         ok = (named >= 0) & (named != namer)
         ok[ok] = sim.status[named[ok]] == FREE
+        # A weight-1 person (a delegate) naming an agent who stands for `scale` people names one
+        # real person: keep the name with probability weight(namer) / weight(named), so real
+        # numbers do not swell with the scale.
+        thin = np.ones(len(named))
+        thin[ok] = ev["weight"][namer_row[ok]] / pop.weight(named[ok])
+        ok &= rng.random(len(named)) < thin
         counts = np.bincount(np.searchsorted(confessors, namer_row[ok]), minlength=len(confessors))
         ev.set("named", confessors, counts)
         named, namer_row = named[ok], namer_row[ok]
-        sim.accuse(named, source=SRC["named"], operation=ev["operation"][namer_row], rng=rng,
+        # A suspect's case belongs to the operation of whoever named them, except that only
+        # the elite (delegates, officers, officials) go before the Military Collegium.
+        operation = ev["operation"][namer_row].copy()
+        elite_case = (operation == OP["elite"]) & ~self._elite(pop, named)
+        operation[elite_case] = OP["ordinary"]
+        sim.accuse(named, source=SRC["named"], operation=operation, rng=rng,
                    parent=ev["person"][namer_row], generation=ev["generation"][namer_row] + 1)
 
     def _choose(self, sim: Sim, namer: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -124,6 +140,12 @@ class Interrogation(Mechanism):
             replaced[has] = pop.card_file[np.minimum(pick[has], len(pop.card_file) - 1)]
             chosen[swap] = replaced
         return chosen
+
+    @staticmethod
+    def _elite(pop, ids: np.ndarray) -> np.ndarray:
+        occupation = pop.occupation[ids]
+        return (((pop.flags[ids] & FLAG["delegate"]) > 0) | (occupation == OCC["officer"])
+                | np.isin(occupation, OFFICIALS))
 
     def _odds(self, pop, ids: np.ndarray) -> np.ndarray:
         o = self.p.plausibility

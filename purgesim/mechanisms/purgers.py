@@ -1,17 +1,64 @@
-"""Placeholder while the mechanism is being written (replaced before commit)."""
+"""Mechanism 11 (second part), the purge of the purgers (MODEL.md section 3).
+
+The NKVD's own officers were arrested during the mass operations, and more of them once Beria
+replaced Yezhov and purged "Yezhov's men" in 1939. From ``start`` until the stop decree a
+weekly share of the state security officers (of their initial number) is arrested directly on
+lists from the top, and from ``after_event`` a larger weekly share for ``after_weeks`` weeks.
+Their cases belong to the elite operation while it runs, and to ordinary work after it.
+The releases of 1939, the other half of mechanism 11, are in :mod:`purgesim.mechanisms.aftermath`.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import numpy as np
+
 from purgesim.engine.module import Mechanism
+from purgesim.mechanisms.top import elite_operation, pick_free, sentence_lag
 from purgesim.scenario import Scenario
+from purgesim.vocab import OCC, SRC
+
+if TYPE_CHECKING:
+    from purgesim.engine.sim import Sim
 
 
 class Purgers(Mechanism):
     name = "purgers"
-    does = "(being written)"
+    does = "NKVD officers arrested: during the mass operations, and more after Beria arrives"
 
     def __init__(self, scenario: Scenario):
-        self.scenario = scenario
+        self.p = scenario.purgers
 
-    def step(self, sim) -> None:  # noqa: ANN001
-        return None
+    def init(self, sim: Sim) -> None:
+        pop = sim.population
+        sim.series["nkvd_arrested"] = np.zeros((sim.weeks, pop.n_regions), dtype=np.int64)
+        if self.p.enabled:
+            self.officers = np.flatnonzero(pop.occupation == OCC["nkvd"])  # once, O(N)
+
+    def share(self, sim: Sim) -> float:
+        """This week's share of the NKVD's officers to arrest."""
+        p = self.p
+        after = sim.event_week(p.after_event)
+        if after is not None and after <= sim.week < after + p.after_weeks:
+            return p.weekly_share_after
+        started = p.start is None or sim.active(p.start)
+        if started and not sim.active("stop_decree"):
+            return p.weekly_share
+        return 0.0
+
+    def step(self, sim: Sim) -> None:
+        if not self.p.enabled:
+            return
+        share = self.share(sim)
+        if share <= 0.0 or len(self.officers) == 0:
+            return
+        rng = sim.rng(self.name)
+        k = int(rng.poisson(share * len(self.officers)))
+        officers = pick_free(self.officers, k, sim.status, rng)
+        if len(officers) == 0:
+            return
+        op = elite_operation(sim)
+        rows = sim.arrest(officers, operation=op, source=SRC["elite"],
+                          lag_weeks=sentence_lag(sim.scenario, op), rng=rng)
+        sim.record("nkvd_arrested", rows)

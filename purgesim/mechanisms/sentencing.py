@@ -55,6 +55,8 @@ class Sentencing(Mechanism):
             p_convict = base + confessed * self.p.evidence_confession_weight * (1.0 - base)
         else:
             p_convict = np.where(confessed, 1.0, self.convict_no_confession[op])
+            # wives under Order 00486 were sentenced by the Special Board as a matter of course
+            p_convict[ev["source"][rows] == SRC["family"]] = 1.0
         convicted = u_convict < p_convict
         if not sim.policy.get("troikas", True):
             convicted &= u_review >= self.p.after_stop_release  # review after the stop decree

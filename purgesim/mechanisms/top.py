@@ -1,17 +1,214 @@
-"""Placeholder while the mechanism is being written (replaced before commit)."""
+"""Mechanism 9, terror at the top and in the middle (MODEL.md section 3).
+
+Four parts, after the essay's overlay of purposes:
+
+(a) "A determined terrorizing of the 'middle management'": the arrest of an official or manager
+    pulls in his clients, the patron-client "tail". Each client of a man arrested this week
+    who confessed is accused, with ``tail_probability``, as a member of his "organisation":
+    the tail comes through his case file, so it is a naming (source "named") with him as
+    parent, like any other name in the cascade.
+(b) "An acute high level line struggle": from the February-March 1937 plenum to the stop
+    decree, members of the 1934 Central Committee (71 members and 68 candidates) are accused of
+    factionalism at a few accusations a week, former oppositionists more often. The accusations
+    go on the lists signed at the top (source and operation "elite"). In the ground truth there
+    is no conspiracy behind them unless the scenario says so (``conspiracy_prevalence``): the
+    guilty flag of every member of the Committee is set from that share alone.
+(c) "Police killing or disappearing those raising political disagreements": party members
+    voice a disagreement at a weekly rate and are accused for it (a remark; a Congress delegate
+    goes on the lists at the top). Nothing is accused when speech is tolerated.
+(d) The Red Army's officer corps, its own population with its own losses: from the trial of
+    Tukhachevsky to the stop decree a weekly share of the officers is arrested directly, on the
+    Military Collegium's lists.
+
+Clients of weight-1 patrons (the elite) are ordinary agents standing for ``scale`` people, so a
+tail link from the elite is thinned by the ratio of weights: the expected count of real people
+pulled in stays right at every scale.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import numpy as np
+
 from purgesim.engine.module import Mechanism
 from purgesim.scenario import Scenario
+from purgesim.vocab import FLAG, FREE, OCC, OFFICIALS, OP, SRC, TAINT_BIT
+
+if TYPE_CHECKING:
+    from purgesim.engine.sim import Sim
+
+PATRONS = (OCC["manager"], *OFFICIALS)
+PICK_ROUNDS = 4  # tries at drawing free people from a sparse set
+TAILS, FACTION, DISSENT, ARMY = range(4)  # sub-streams: each part's draws stay its own
+
+
+def pick_free(ids: np.ndarray, k: int, status: np.ndarray,
+              rng: np.random.Generator) -> np.ndarray:
+    """Up to ``k`` distinct free people drawn uniformly from ``ids``, in O(k) (a few rounds of
+    draws with replacement; short only when nearly everyone is gone)."""
+    chosen = np.empty(0, dtype=np.int64)
+    if k <= 0 or len(ids) == 0:
+        return chosen
+    for _ in range(PICK_ROUNDS):
+        need = k - len(chosen)
+        draw = ids[rng.integers(0, len(ids), 2 * need + 4)]
+        draw = draw[status[draw] == FREE]
+        draw = draw[~np.isin(draw, chosen)]
+        _, first = np.unique(draw, return_index=True)
+        chosen = np.concatenate([chosen, draw[np.sort(first)][:need]])
+        if len(chosen) >= k:
+            break
+    return chosen
+
+
+def elite_operation(sim: Sim) -> int:
+    """The elite operation while it runs, else ordinary work (as operations do)."""
+    op = sim.scenario.operations.get("elite")
+    running = (op is not None and op.enabled
+               and (op.start is None or sim.active(op.start))
+               and not (op.end is not None and sim.active(op.end)))
+    return OP["elite"] if running else OP["ordinary"]
+
+
+def sentence_lag(scenario: Scenario, operation: int) -> float:
+    names = [name for name, code in OP.items() if code == operation]
+    op = scenario.operations.get(names[0]) if names else None
+    return op.sentence_lag_weeks if op is not None else 4.0
 
 
 class Top(Mechanism):
     name = "top"
-    does = "(being written)"
+    does = "officials' client 'tails'; faction accusations in the CC; party dissent; army purge"
 
     def __init__(self, scenario: Scenario):
-        self.scenario = scenario
+        self.p = scenario.top
+        self.speech_tolerated = scenario.remarks.speech_tolerated
 
-    def step(self, sim) -> None:  # noqa: ANN001
-        return None
+    def init(self, sim: Sim) -> None:
+        pop = sim.population
+        for series in ("tail_accusations", "faction_accusations", "dissent_accusations"):
+            sim.series[series] = np.zeros((sim.weeks, pop.n_regions), dtype=np.int64)
+        if not self.p.enabled:
+            return
+        # once, O(N): the sparse sets the weekly steps draw from
+        self.cc = np.flatnonzero(pop.flags & FLAG["cc_member"])
+        party = np.flatnonzero(pop.flags & FLAG["party"])
+        self.party = party
+        self.party_bounds = np.searchsorted(party, pop.region_offsets)
+        self.officers = np.flatnonzero(pop.occupation == OCC["officer"])
+
+        # Ground truth at the top: conspiring only at the scenario's prevalence; and the 1934
+        # Committee's known former oppositionists carry that taint (the others do not).
+        rng = sim.rng(f"{self.name}.truth")
+        guilty = rng.random(len(self.cc)) < self.p.conspiracy_prevalence
+        pop.flags[self.cc] &= np.uint8(~FLAG["guilty"] & 0xFF)
+        pop.flags[self.cc[guilty]] |= np.uint8(FLAG["guilty"])
+        k = min(self.p.cc_former_oppositionists, len(self.cc))
+        former = self.cc[rng.choice(len(self.cc), size=k, replace=False)]
+        pop.taint[self.cc] &= np.uint8(~TAINT_BIT["oppositionist"] & 0xFF)
+        pop.taint[former] |= np.uint8(TAINT_BIT["oppositionist"])
+
+    def step(self, sim: Sim) -> None:
+        if not self.p.enabled:
+            return
+        self._tails(sim, sim.rng(self.name, TAILS))
+        if self._between(sim, self.p.faction_event, self.p.faction_end):
+            self._faction(sim, sim.rng(self.name, FACTION))
+        if not self.speech_tolerated:
+            self._dissent(sim, sim.rng(self.name, DISSENT))
+        if self._between(sim, self.p.officers_event, "stop_decree"):
+            self._army(sim, sim.rng(self.name, ARMY))
+
+    @staticmethod
+    def _between(sim: Sim, start: str | None, end: str | None) -> bool:
+        if start is not None and not sim.active(start):
+            return False
+        return not (end is not None and sim.active(end))
+
+    def _count(self, sim: Sim, series: str, people: np.ndarray) -> None:
+        """Add the real people accused to a weekly series, by region."""
+        if len(people) == 0:
+            return
+        pop = sim.population
+        sim.series[series][sim.week] += np.bincount(
+            pop.region_of(people), weights=pop.weight(people),
+            minlength=pop.n_regions).astype(np.int64)
+
+    # ------------------------------------------------------------------ (a) tails
+    def _tails(self, sim: Sim, rng: np.random.Generator) -> None:
+        if self.p.tail_probability <= 0.0 or len(sim.this_week) == 0:
+            return
+        pop = sim.population
+        ev = sim.events
+        rows = sim.this_week
+        rows = rows[np.isin(ev["occupation"][rows], PATRONS) & ev["confessed"][rows]]
+        if len(rows) == 0 or len(pop.patron_ids) == 0:
+            return
+        patron = ev["person"][rows]
+        k = np.minimum(np.searchsorted(pop.patron_ids, patron), len(pop.patron_ids) - 1)
+        has = pop.patron_ids[k] == patron
+        rows, k = rows[has], k[has]
+        lo = pop.client_offsets[k]
+        n_clients = pop.client_offsets[k + 1] - lo
+        if n_clients.sum() == 0:
+            return
+        # every (patron, client) link of this week's confessed patrons
+        patron_row = np.repeat(rows, n_clients)
+        first = np.repeat(np.cumsum(n_clients) - n_clients, n_clients)
+        clients = pop.client_ids[np.repeat(lo, n_clients) + np.arange(len(patron_row)) - first]
+        ratio = np.minimum(1.0, ev["weight"][patron_row] / pop.weight(clients))
+        pulled = rng.random(len(clients)) < self.p.tail_probability * ratio
+        pulled &= sim.status[clients] == FREE
+        clients, patron_row = clients[pulled], patron_row[pulled]
+        sim.accuse(clients, source=SRC["named"], operation=ev["operation"][patron_row],
+                   rng=rng, parent=ev["person"][patron_row],
+                   generation=ev["generation"][patron_row] + 1)
+        self._count(sim, "tail_accusations", clients)
+
+    # ------------------------------------------------------------------ (b) faction struggle
+    def _faction(self, sim: Sim, rng: np.random.Generator) -> None:
+        k = int(rng.poisson(self.p.faction_accusations_per_week))
+        if k == 0:
+            return
+        free = self.cc[sim.status[self.cc] == FREE]
+        if len(free) == 0:
+            return
+        former = (sim.population.taint[free] & TAINT_BIT["oppositionist"]) > 0
+        odds = np.where(former, self.p.faction_oppositionist_odds, 1.0)
+        if odds.sum() <= 0:
+            return
+        k = min(k, int(np.count_nonzero(odds)))
+        accused = free[rng.choice(len(free), size=k, replace=False, p=odds / odds.sum())]
+        sim.accuse(accused, source=SRC["elite"], operation=OP["elite"], rng=rng)
+        self._count(sim, "faction_accusations", accused)
+
+    # ------------------------------------------------------------------ (c) dissent
+    def _dissent(self, sim: Sim, rng: np.random.Generator) -> None:
+        if self.p.dissent_rate <= 0.0:
+            return
+        sizes = np.diff(self.party_bounds)
+        counts = rng.poisson(self.p.dissent_rate * sizes)
+        total = int(counts.sum())
+        if total == 0:
+            return
+        lo = np.repeat(self.party_bounds[:-1], counts)
+        size = np.repeat(sizes, counts)
+        speakers = np.unique(self.party[lo + (rng.random(total) * size).astype(np.int64)])
+        speakers = speakers[sim.status[speakers] == FREE]
+        if len(speakers) == 0:
+            return
+        delegate = (sim.population.flags[speakers] & FLAG["delegate"]) > 0
+        sim.accuse(speakers, source=np.where(delegate, SRC["elite"], SRC["remark"]),
+                   operation=np.where(delegate, OP["elite"], OP["ordinary"]), rng=rng)
+        self._count(sim, "dissent_accusations", speakers)
+
+    # ------------------------------------------------------------------ (d) the army
+    def _army(self, sim: Sim, rng: np.random.Generator) -> None:
+        k = int(rng.poisson(self.p.officers_weekly_share * len(self.officers)))
+        officers = pick_free(self.officers, k, sim.status, rng)
+        if len(officers) == 0:
+            return
+        op = elite_operation(sim)
+        sim.arrest(officers, operation=op, source=SRC["elite"],
+                   lag_weeks=sentence_lag(sim.scenario, op), rng=rng)
