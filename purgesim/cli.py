@@ -167,7 +167,7 @@ def compare(
             if value is None:
                 cells.append("n/a")
             elif key in ("innocent_share", "output_loss"):
-                cells.append(f"{value:.1%}")
+                cells.append(f"{value:.2%}")
             elif key == "peak_r":
                 cells.append(f"{value:.2f}")
             else:

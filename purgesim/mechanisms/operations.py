@@ -114,6 +114,10 @@ class Operations(Mechanism):
                 op = entries["operation"].astype(np.int64)
                 alive = np.array([running.get(name, False) for name in OP])
                 op = np.where(alive[op], op, fallback)
+                if limited_running and sim.policy.get("limits", True):
+                    # while a limit runs, any suspect taken counts toward it ("the region
+                    # arrests to fulfil its limits, choosing from" the named, the denounced...)
+                    op[op == fallback] = OP[limited_running[0]]
                 rows = sim.arrest(entries["person"], operation=op, source=entries["source"],
                                   lag_weeks=lags[op], rng=rng, parent=entries["parent"],
                                   generation=entries["generation"])
@@ -170,9 +174,9 @@ class Operations(Mechanism):
             if limited_running and sim.policy.get("limits", True):
                 limits = sim.limits
                 op = self.ops[limited_running[0]]
-                remaining = np.maximum(limits.total * op.overfulfilment - limits.arrested, 0.0)
-                waiting = sim.suspects.lengths()
-                pressure = remaining / np.maximum(remaining + waiting, 1e-9)
+                target = limits.total * op.overfulfilment
+                remaining = np.maximum(target - limits.arrested, 0.0)
+                pressure = remaining / np.maximum(target, 1e-9)  # share of the limit unfilled
             if p.vigilance_event is not None and sim.active(p.vigilance_event):
                 pressure = np.maximum(pressure, p.vigilance_pressure)
         return p.threshold_max * (1.0 - p.pressure_sensitivity * pressure)
