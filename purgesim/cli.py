@@ -177,6 +177,170 @@ def compare(
 
 
 @app.command()
+def history(
+    scenario: ScenarioArg = "great-terror",
+    reps: Annotated[int, typer.Option(min=1, help="Seeds to run (seed, seed+1, ...).")] = 5,
+    seed: Annotated[int | None, typer.Option(help="First seed (default: the scenario's).")] = None,
+    scale: Annotated[int | None, typer.Option(help="Real people per agent.")] = None,
+    prevalence: Annotated[list[float] | None, typer.Option(
+        help="Guilt prevalences for the innocent share's sensitivity (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Compare a scenario with the archival record, figure by figure."""
+    from purgesim.history import compare_runs, error_summary
+    from purgesim.run import run as run_scenario
+
+    sc = _load(scenario, scale=scale)
+    first = sc.seed if seed is None else seed
+    seeds = list(range(first, first + reps))
+    targets = _calibration_targets(sc)
+    prevalences = prevalence or [1e-5, 1e-4, 1e-3, 1e-2]
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("running", total=reps * (1 + len(prevalences)))
+        results = []
+        for s in seeds:
+            results.append(run_scenario(sc, seed=s))
+            bar.advance(task)
+        summaries = [r.summary() for r in results]
+        sensitivity = []
+        for p in prevalences:
+            shares = []
+            for s in seeds:
+                shares.append(run_scenario(_with(sc, population__guilty_prevalence=p), seed=s)
+                              .summary()["innocent_share"])
+                bar.advance(task)
+            sensitivity.append({"guilty_prevalence": p, **_spread(shares)})
+    rows = compare_runs(results, targets)
+    headline = {key: _spread([f(s) for s in summaries]) for key, f in (
+        ("arrested", lambda s: s["totals"]["arrested"]),
+        ("shot", lambda s: s["totals"]["cat1"]),
+        ("innocent_share", lambda s: s["innocent_share"]))}
+    report = {"scenario": sc.name, "scale": sc.scale, "seeds": seeds,
+              "calibration": sc.calibration or None, "targets": targets, "figures": rows,
+              "errors": error_summary(rows), "headline": headline,
+              "innocent_share_sensitivity": sensitivity}
+    if as_json:
+        sys.stdout.write(json.dumps(report) + "\n")
+        return
+    table = Table(title=f"{sc.name} against the archives: mean and 90% interval over "
+                  f"{reps} seed(s) at 1:{sc.scale}")
+    for col in ("figure", "model", "90% interval", "history (range)", "error", "fit", "src"):
+        table.add_column(col, justify="left" if col in ("figure", "fit") else "right")
+    sources: list[str] = []
+    for r in rows:
+        ratio = r["history"] < 2
+        fmt = (lambda v: f"{v:.3f}") if ratio else (lambda v: f"{v:,.0f}")
+        hist = fmt(r["history"]) + ("" if r["history_range"] is None else
+                                    " (" + "-".join(fmt(v) for v in r["history_range"]) + ")")
+        source = f"{r['source']} [{r['confidence']}]"
+        if source not in sources:
+            sources.append(source)
+        table.add_row(r["label"], "n/a" if r["model_mean"] is None else fmt(r["model_mean"]),
+                      "n/a" if r["model_p05"] is None else
+                      f"{fmt(r['model_p05'])}-{fmt(r['model_p95'])}",
+                      hist, "n/a" if r["relative_error"] is None else f"{r['relative_error']:+.1%}",
+                      "target" if r["target"] else "", str(sources.index(source) + 1))
+    out.print(table)
+    for i, source in enumerate(sources, 1):
+        out.print(f"  [{i}] {source}", highlight=False, soft_wrap=True)
+    e = report["errors"]
+    out.print(f"mean absolute error: calibration targets {_pct(e['targets'])}, "
+              f"figures not fitted {_pct(e['not_targets'])}"
+              + ("" if targets else " (no calibration config named by the scenario)"))
+    h = headline
+    out.print(f"headline (mean, 90% interval over seeds): arrested {h['arrested']['mean']:,.0f} "
+              f"({h['arrested']['p05']:,.0f}-{h['arrested']['p95']:,.0f}), shot "
+              f"{h['shot']['mean']:,.0f} ({h['shot']['p05']:,.0f}-{h['shot']['p95']:,.0f})")
+    sens = Table(title="innocent share of the convicted against the assumed prevalence of guilt")
+    sens.add_column("guilty prevalence", justify="right")
+    sens.add_column("innocent share (mean, 90% interval)", justify="right")
+    for row in sensitivity:
+        sens.add_row(f"{row['guilty_prevalence']:g}",
+                     "n/a" if row["mean"] is None else
+                     f"{row['mean']:.2%} ({row['p05']:.2%}-{row['p95']:.2%})")
+    out.print(sens)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _spread(values: list[float | None]) -> dict[str, float | None]:
+    import numpy as np
+
+    v = np.array([x for x in values if x is not None], dtype=float)
+    if len(v) == 0:
+        return {"mean": None, "p05": None, "p95": None}
+    return {"mean": float(v.mean()), "p05": float(np.percentile(v, 5)),
+            "p95": float(np.percentile(v, 95))}
+
+
+def _with(sc: Scenario, **changes: Any) -> Scenario:
+    data = sc.model_dump()
+    for key, value in changes.items():
+        node = data
+        *parents, leaf = key.split("__")
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+    return Scenario.model_validate(data)
+
+
+def _calibration_targets(sc: Scenario) -> list[str]:
+    if not sc.calibration:
+        return []
+    from purgesim.calibration import load_config
+
+    try:
+        return load_config(sc.calibration)[1].targets
+    except ScenarioError as exc:
+        for line in exc.problems:
+            err.print(f"warning: {line}", markup=False)
+        return []
+
+
+@app.command()
+def calibrate(
+    config: Annotated[str, typer.Argument(help="A shipped calibration name or a TOML file.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Local Dask workers (default: one per core); 1 runs in-process, "
+                    "reproducibly.")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Address of an existing Dask scheduler to run on.")] = None,
+) -> None:
+    """Fit parameters to archival figures (ABC-SMC); resumes an interrupted run."""
+    from purgesim.calibration import calibrate as run_calibration
+    from purgesim.calibration import load_config
+
+    try:
+        label, cfg = load_config(config)
+    except ScenarioError as exc:
+        for line in exc.problems:
+            err.print(f"error: {line}", markup=False)
+        raise typer.Exit(code=2) from None
+    name = Path(config).stem
+    target = out_dir or Path("runs") / f"calibrate-{name}"
+    if target.exists() and not target.is_dir():
+        err.print(f"error: --out {target}: exists and is not a folder", markup=False)
+        raise typer.Exit(code=2)
+    err.print(f"calibrating {label}: {len(cfg.parameters)} parameters, {len(cfg.targets)} "
+              f"targets, {cfg.abc.generations} generations of {cfg.abc.population_size}; "
+              f"progress in {target / 'calibration.db'}", markup=False)
+    fit = run_calibration(cfg, target, workers=workers, scheduler=scheduler,
+                          config_ref=config)
+    table = Table(title=f"posterior after {fit['generations']} generations "
+                  f"(epsilon {fit['epsilon']:.3f})")
+    for col in ("parameter", "median", "90% interval"):
+        table.add_column(col)
+    for pname, stats in fit["parameters"].items():
+        table.add_row(pname, f"{stats['median']:.4g}", f"{stats['p05']:.4g}-{stats['p95']:.4g}")
+    out.print(table)
+    out.print(f"fitted scenario: {target / 'scenario.toml'}", highlight=False)
+
+
+@app.command()
 def scenarios() -> None:
     """List the shipped scenarios."""
     table = Table(title="shipped scenarios")

@@ -431,6 +431,9 @@ class Aftermath(Section):
 class Scenario(Section):
     name: str
     description: str = ""
+    calibration: str = ""
+    """The calibration config (a shipped name or a path) whose fit gave these parameters;
+    `purgesim history` marks its targets."""
     scale: Annotated[int, Field(ge=1)]
     seed: Annotated[int, Field(ge=0, lt=2**63)]
     start: Date

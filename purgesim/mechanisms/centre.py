@@ -83,10 +83,14 @@ class Centre(Mechanism):
         sim.series["limit_cat2"][sim.week] = np.rint(limits.cat2 * scale)
 
     def _requests(self, limits: Limits) -> None:
-        """Regions that have used most of their limit and still have suspects ask for more
-        (one pending request at a time); the centre answers from next week."""
+        """Regions that have used most of their limit, or of its category 1 part, and still have
+        suspects ask for more (one pending request at a time); the centre answers from next
+        week."""
+        used_up = ((limits.arrested >= self.p.request_threshold * limits.total)
+                   | ((limits.used_cat1 >= self.p.request_threshold * limits.cat1)
+                      & (limits.cat1 > 0)))
         asks = (
-            (limits.arrested >= self.p.request_threshold * limits.total)
+            used_up
             & limits.backlog
             & ((limits.request_cat1 + limits.request_cat2) == 0)
             & (limits.total > 0)

@@ -1,9 +1,9 @@
 """Mechanism 7, sentencing: troikas on the case file, or the counterfactual court on evidence.
 
 Each case is decided in the week drawn at arrest (about a month for the mass operations). A
-troika convicts every confessor and most of the rest; the category follows the region's
-remaining category 1 and 2 limits (for a limited operation) or the operation's share shot,
-with odds raised by the victim's profile. After the stop decree the troikas are gone: pending
+troika convicts every confessor and most of the rest; the category follows the operation's share
+shot, with odds raised by the victim's profile; for a limited operation the category 1 and 2
+limits are ceilings, so a category whose limit is used up is not given while the other has room. After the stop decree the troikas are gone: pending
 cases are reviewed and some are released. The evidence-based court convicts on ground truth;
 a coerced confession counts for little.
 """
@@ -61,18 +61,23 @@ class Sentencing(Mechanism):
         if not sim.policy.get("troikas", True):
             convicted &= u_review >= self.p.after_stop_release  # review after the stop decree
 
-        # category: the region's remaining limits for a limited operation, else the op's share
+        # category: the operation's share shot, raised by the victim's profile; for a limited
+        # operation the limits are ceilings: a category whose limit is used up is not given
+        # while the other still has room (and the region asks the centre for more)
         odds = self.cat1_share[op] / np.maximum(1.0 - self.cat1_share[op], 1e-9)
+        odds = odds * self.profile[ev["taint"][rows]]
         region = ev["region"][rows].astype(np.int64)
         limits = sim.limits
         if sim.policy.get("limits", True):
-            rem1 = np.maximum(limits.cat1 - limits.used_cat1, 0.0)[region]
-            rem2 = np.maximum(limits.cat2 - limits.used_cat2, 0.0)[region]
-            use = self.limited[op] & ((rem1 + rem2) > 0)
-            odds = np.where(use, rem1 / np.maximum(rem2, 1e-9), odds)
-        odds = odds * self.profile[ev["taint"][rows]]
+            room1 = (limits.cat1 - limits.used_cat1)[region] > 0
+            room2 = (limits.cat2 - limits.used_cat2)[region] > 0
+            limited = self.limited[op]
+            odds = np.where(limited & ~room1 & room2, 0.0, odds)
+            odds = np.where(limited & room1 & ~room2, np.inf, odds)
         odds[ev["source"][rows] == SRC["family"]] = 0.0  # wives: 5-8 years of camp, not death
-        cat1 = convicted & (u_cat < odds / (1.0 + odds))
+        with np.errstate(invalid="ignore"):
+            p_cat1 = np.where(np.isinf(odds), 1.0, odds / (1.0 + odds))
+        cat1 = convicted & (u_cat < p_cat1)
         cat2 = convicted & ~cat1
 
         sentence = np.where(cat1, SENT["cat1"], np.where(cat2, SENT["cat2"], SENT["released"]))

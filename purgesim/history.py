@@ -1,0 +1,199 @@
+"""Model against history: the figures of ``data/history.csv`` that a run can be compared with.
+
+Each comparable figure says how to compute it from a run's event table (in real people), which
+historical row it is compared with, and, where the sources disagree, which row gives the range.
+The annual components of the sources do not always add up to their totals, so every figure is
+compared on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from purgesim import datasets
+from purgesim.results import Result
+from purgesim.vocab import OP, SENT
+
+NATIONAL = tuple(OP[name] for name in ("german_00439", "polish_00485", "harbin_00593", "latvian",
+                                       "other_national"))
+
+
+@dataclass(frozen=True)
+class Comparable:
+    key: str
+    """Row of data/history.csv."""
+    label: str
+    compute: Callable[[Result], float]
+    range_key: str | None = None
+    """Another row giving the other end of the historical range, where sources differ."""
+
+
+class _Events:
+    """Masks over a run's event table, in real people."""
+
+    def __init__(self, result: Result):
+        c = result.columns
+        start = np.datetime64(result.scenario.start, "D")
+        self.arrest = start + (c["week"].astype(np.int64) * 7).astype("timedelta64[D]")
+        self.sentence = np.where(
+            c["sentence_week"] >= 0,
+            start + (np.maximum(c["sentence_week"], 0).astype(np.int64) * 7).astype(
+                "timedelta64[D]"),
+            np.datetime64("NaT"))
+        self.weight = c["weight"].astype(np.int64)
+        self.op = c["operation"]
+        s = c["sentence"]
+        self.cat1 = s == SENT["cat1"]
+        self.convicted = self.cat1 | (s == SENT["cat2"])
+
+    def sum(self, mask: np.ndarray) -> float:
+        return float(self.weight[mask].sum())
+
+    def arrested_between(self, lo: str, hi: str) -> np.ndarray:
+        return (self.arrest >= np.datetime64(lo)) & (self.arrest < np.datetime64(hi))
+
+    def sentenced_between(self, lo: str, hi: str) -> np.ndarray:
+        return (self.sentence >= np.datetime64(lo)) & (self.sentence < np.datetime64(hi))
+
+
+def _year(kind: str, year: int) -> Callable[[Result], float]:
+    lo, hi = f"{year}-01-01", f"{year + 1}-01-01"
+
+    def compute(result: Result) -> float:
+        e = _Events(result)
+        if kind == "arrested":
+            return e.sum(e.arrested_between(lo, hi))
+        mask = e.sentenced_between(lo, hi)
+        return e.sum(mask & (e.cat1 if kind == "cat1" else e.convicted))
+
+    return compute
+
+
+def _window(kind: str, hi: str, ops: tuple[int, ...] | None = None) -> Callable[[Result], float]:
+    """The NKVD certificate's window, from 1 Oct 1936 to ``hi``."""
+    lo = "1936-10-01"
+
+    def compute(result: Result) -> float:
+        e = _Events(result)
+        in_op = np.ones(len(e.weight), dtype=bool) if ops is None else np.isin(e.op, ops)
+        if kind == "arrested":
+            return e.sum(in_op & e.arrested_between(lo, hi))
+        mask = in_op & e.sentenced_between(lo, hi)
+        return e.sum(mask & (e.cat1 if kind == "cat1" else e.convicted))
+
+    return compute
+
+
+def _operation(kind: str, ops: tuple[int, ...]) -> Callable[[Result], float]:
+    def compute(result: Result) -> float:
+        e = _Events(result)
+        in_op = np.isin(e.op, ops)
+        return e.sum(in_op & (e.cat1 if kind == "cat1" else e.convicted))
+
+    return compute
+
+
+def _ratio(numerator: Callable[[Result], float], denominator: Callable[[Result], float]
+           ) -> Callable[[Result], float]:
+    def compute(result: Result) -> float:
+        d = denominator(result)
+        return numerator(result) / d if d else float("nan")
+
+    return compute
+
+
+KULAK = (OP["kulak_00447"],)
+CERTIFICATE_END = "1938-11-01"
+
+COMPARABLES: tuple[Comparable, ...] = (
+    Comparable("arrested_by_organs_1937", "arrests, 1937", _year("arrested", 1937),
+               range_key="arrested_pospelov_1937"),
+    Comparable("arrested_by_organs_1938", "arrests, 1938", _year("arrested", 1938),
+               range_key="arrested_pospelov_1938"),
+    Comparable("arrested_by_organs_1939", "arrests, 1939", _year("arrested", 1939)),
+    Comparable("convicted_cr_total_1937", "convictions, 1937", _year("convicted", 1937)),
+    Comparable("death_sentences_cr_1937", "death sentences, 1937", _year("cat1", 1937)),
+    Comparable("convicted_cr_total_1938", "convictions, 1938", _year("convicted", 1938)),
+    Comparable("death_sentences_cr_1938", "death sentences, 1938", _year("cat1", 1938)),
+    Comparable("convicted_cr_total_1939", "convictions, 1939", _year("convicted", 1939)),
+    Comparable("death_sentences_cr_1939", "death sentences, 1939", _year("cat1", 1939)),
+    Comparable("arrested_1oct1936_1nov1938", "arrests, 1 Oct 1936 - 1 Nov 1938",
+               _window("arrested", CERTIFICATE_END)),
+    Comparable("convicted_1oct1936_1nov1938", "convictions, 1 Oct 1936 - 1 Nov 1938",
+               _window("convicted", CERTIFICATE_END)),
+    Comparable("vmn_1oct1936_1nov1938", "death sentences, 1 Oct 1936 - 1 Nov 1938",
+               _window("cat1", CERTIFICATE_END)),
+    Comparable("arrested_order00447_by_1nov1938", "arrests under 00447 by 1 Nov 1938",
+               _window("arrested", CERTIFICATE_END, KULAK)),
+    Comparable("arrested_national_orders_by_1nov1938",
+               "arrests under the national orders by 1 Nov 1938",
+               _window("arrested", CERTIFICATE_END, NATIONAL)),
+    Comparable("arrested_1oct1936_1jul1938", "arrests, 1 Oct 1936 - 1 Jul 1938",
+               _window("arrested", "1938-07-01")),
+    Comparable("arrested_national_orders_by_1jul1938",
+               "arrests under the national orders by 1 Jul 1938",
+               _window("arrested", "1938-07-01", NATIONAL)),
+    Comparable("o00447_sentenced_final", "00447 convictions", _operation("convicted", KULAK),
+               range_key="o00447_sentenced_roginsky_petrov_est"),
+    Comparable("o00447_executed_final", "00447 executions", _operation("cat1", KULAK),
+               range_key="o00447_executed_roginsky_petrov_est_mid"),
+    Comparable("national_ops_convicted", "national operations convicted",
+               _operation("convicted", NATIONAL)),
+    Comparable("national_ops_shot", "national operations shot", _operation("cat1", NATIONAL)),
+    Comparable("ratio_convicted_to_arrested", "convicted / arrested (certificate window)",
+               _ratio(_window("convicted", CERTIFICATE_END), _window("arrested", CERTIFICATE_END))),
+    Comparable("ratio_death_to_convicted", "death sentences / convicted (certificate window)",
+               _ratio(_window("cat1", CERTIFICATE_END), _window("convicted", CERTIFICATE_END))),
+    Comparable("national_ops_death_share", "national operations: shot / convicted",
+               _ratio(_operation("cat1", NATIONAL), _operation("convicted", NATIONAL))),
+)
+BY_KEY = {c.key: c for c in COMPARABLES}
+
+
+def compare_runs(results: Sequence[Result], targets: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """One row per comparable figure: the model's mean and 90% interval over the runs, the
+    historical value (and range), the relative error, the source, and whether it was a
+    calibration target."""
+    rows = []
+    history = datasets.history()
+    for comp in COMPARABLES:
+        values = np.array([comp.compute(r) for r in results], dtype=float)
+        fig = history[comp.key]
+        mean = float(np.nanmean(values)) if len(values) else float("nan")
+        row: dict[str, Any] = {
+            "key": comp.key,
+            "label": comp.label,
+            "model_mean": _clean(mean),
+            "model_p05": _clean(float(np.nanpercentile(values, 5))),
+            "model_p95": _clean(float(np.nanpercentile(values, 95))),
+            "history": fig.value,
+            "history_range": None,
+            "relative_error": _clean((mean - fig.value) / fig.value) if fig.value else None,
+            "source": fig.source,
+            "confidence": fig.confidence,
+            "target": comp.key in targets,
+        }
+        if comp.range_key is not None:
+            other = history[comp.range_key].value
+            row["history_range"] = [min(fig.value, other), max(fig.value, other)]
+        rows.append(row)
+    return rows
+
+
+def _clean(x: float) -> float | None:
+    return None if np.isnan(x) else round(x, 6)
+
+
+def error_summary(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Mean absolute relative error over targets and, separately, over the other figures."""
+    out: dict[str, float | None] = {}
+    for name, chosen in (("targets", True), ("not_targets", False)):
+        errors = [abs(r["relative_error"]) for r in rows
+                  if r["target"] is chosen and r["relative_error"] is not None]
+        out[name] = round(float(np.mean(errors)), 4) if errors else None
+    return out
+

@@ -1,0 +1,173 @@
+"""Historical data, model-against-history figures, and calibration end to end."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+import purgesim as ps
+from purgesim import datasets
+from purgesim.calibration import calibrate, load_config
+from purgesim.history import BY_KEY, COMPARABLES, compare_runs, error_summary
+from purgesim.scenario import ScenarioError
+from purgesim.vocab import OP, SENT
+
+SCALE = 5000
+
+
+@pytest.mark.parametrize("name", ["history.csv", "calendar.csv", "regions.csv", "diaspora.csv"])
+def test_every_data_row_names_its_source(name):
+    with resources.files("purgesim.data").joinpath(name).open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows
+    for row in rows:
+        assert row["source"].strip(), row
+        if "confidence" in row:
+            assert row["confidence"] in {"high", "medium", "low"}, row
+
+
+def test_project_data_matches_the_shared_research_data():
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "history.csv"
+    if not shared.exists():
+        pytest.skip("shared/ is not beside this checkout")
+    with shared.open(encoding="utf-8") as fh:
+        rows = {r["key"]: r for r in csv.DictReader(fh)}
+    for key, fig in datasets.history().items():
+        assert float(rows[key]["value"]) == fig.value and rows[key]["source"] == fig.source
+
+
+def test_every_comparable_figure_is_in_the_data():
+    for comp in COMPARABLES:
+        assert comp.key in datasets.history()
+        if comp.range_key:
+            assert comp.range_key in datasets.history()
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return [ps.run("great-terror", scale=SCALE, seed=s) for s in (1, 2, 3)]
+
+
+def test_figures_are_computed_from_the_event_table(runs):
+    r = runs[0]
+    c = r.columns
+    start = np.datetime64(r.scenario.start)
+    arrest = start + c["week"].astype("timedelta64[W]")
+    in_1937 = (arrest >= np.datetime64("1937-01-01")) & (arrest < np.datetime64("1938-01-01"))
+    assert BY_KEY["arrested_by_organs_1937"].compute(r) == c["weight"][in_1937].sum()
+    assert BY_KEY["arrested_by_organs_1937"].compute(r) == r.summary()["by_year"]["1937"][
+        "arrested"]
+    assert BY_KEY["convicted_cr_total_1938"].compute(r) == r.summary()["by_year"]["1938"][
+        "convicted"]
+    assert BY_KEY["death_sentences_cr_1938"].compute(r) == r.summary()["by_year"]["1938"]["cat1"]
+    kulak = c["operation"] == OP["kulak_00447"]
+    shot = c["sentence"] == SENT["cat1"]
+    assert BY_KEY["o00447_executed_final"].compute(r) == c["weight"][kulak & shot].sum()
+    ratio = BY_KEY["ratio_death_to_convicted"].compute(r)
+    assert 0 < ratio < 1
+
+
+def test_comparison_rows_report_mean_interval_error_source_and_targets(runs):
+    rows = compare_runs(runs, targets=["convicted_cr_total_1937"])
+    assert [r["key"] for r in rows] == [c.key for c in COMPARABLES]
+    for row in rows:
+        assert row["source"] and row["confidence"]
+        if row["model_mean"] is not None:
+            assert row["model_p05"] <= row["model_mean"] <= row["model_p95"]
+            assert row["relative_error"] == pytest.approx(
+                (row["model_mean"] - row["history"]) / row["history"], abs=1e-5)
+    marked = [r["key"] for r in rows if r["target"]]
+    assert marked == ["convicted_cr_total_1937"]
+    errors = error_summary(rows)
+    assert errors["targets"] == pytest.approx(abs(rows[3]["relative_error"]), abs=1e-4)
+    assert errors["not_targets"] is not None
+    arrests = next(r for r in rows if r["key"] == "arrested_by_organs_1937")
+    assert arrests["history_range"] == [918671, 936750]
+
+
+def test_history_command_prints_json_with_sensitivity():
+    done = subprocess.run(
+        [sys.executable, "-m", "purgesim", "history", "--reps", "2", "--scale", str(SCALE),
+         "--prevalence", "0.0001", "--prevalence", "0.01", "--json"],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert len(report["figures"]) == len(COMPARABLES)
+    shares = [row["mean"] for row in report["innocent_share_sensitivity"]]
+    # more real guilt, a smaller innocent share among the convicted
+    assert shares[0] > shares[1]
+    assert set(report["headline"]) == {"arrested", "shot", "innocent_share"}
+
+
+def test_calibration_config_is_validated(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('scenario = "great-terror"\nscale = 1000\nseeds = [1]\n'
+                   'targets = ["no_such_figure"]\n[parameters]\n'
+                   '"camps.annual_mortality" = [0.5, 2.0]\n')
+    with pytest.raises(ScenarioError) as info:
+        load_config(bad)
+    text = str(info.value)
+    assert "no_such_figure" in text
+    bad.write_text('scenario = "great-terror"\nscale = 1000\nseeds = [1]\n'
+                   'targets = ["death_sentences_cr_1937"]\n[parameters]\n'
+                   '"camps.annual_mortality" = [0.5, 2.0]\n')
+    with pytest.raises(ScenarioError) as info:
+        load_config(bad)
+    assert "camps.annual_mortality = 2.0" in str(info.value)  # outside [0, 1]
+    _, shipped = load_config("great-terror")
+    assert "death_sentences_cr_1937" in shipped.targets
+
+
+TINY = """
+scenario = "great-terror"
+scale = 20000
+seeds = [1]
+targets = ["convicted_cr_total_1937", "death_sentences_cr_1938"]
+[parameters]
+"nkvd.mass_capacity_per_million" = [80.0, 320.0]
+"operations.kulak_00447.cat1_share" = [0.3, 0.8]
+[abc]
+population_size = 6
+generations = {generations}
+seed = 3
+"""
+
+
+def tiny(tmp_path: Path, generations: int) -> Path:
+    path = tmp_path / f"tiny{generations}.toml"
+    path.write_text(TINY.format(generations=generations))
+    return path
+
+
+def test_calibration_with_one_worker_is_reproducible_and_resumes(tmp_path):
+    _, config = load_config(tiny(tmp_path, 2))
+    a = calibrate(config, tmp_path / "a", workers=1)
+    b = calibrate(config, tmp_path / "b", workers=1)
+    assert a == b  # same config, same seed, one worker: identical
+    for name, (low, high) in config.parameters.items():
+        assert low <= a["parameters"][name]["median"] <= high
+    # the fitted scenario loads and carries the medians
+    fitted = ps.load_scenario(tmp_path / "a" / "scenario.toml")
+    assert fitted.nkvd.mass_capacity_per_million == pytest.approx(
+        a["parameters"]["nkvd.mass_capacity_per_million"]["median"], rel=1e-5)
+    posterior = pq.read_table(tmp_path / "a" / "posterior.parquet")
+    assert posterior.num_rows == 6 and "weight" in posterior.column_names
+    # asking for one more generation resumes from the database instead of starting over
+    _, longer = load_config(tiny(tmp_path, 3))
+    resumed = calibrate(longer, tmp_path / "a", workers=1)
+    assert resumed["generations"] == 3
+
+
+def test_calibration_runs_on_a_local_dask_cluster(tmp_path):
+    _, config = load_config(tiny(tmp_path, 2))
+    fit = calibrate(config, tmp_path / "dask", workers=2)
+    assert fit["generations"] == 2
+    assert (tmp_path / "dask" / "fit.json").exists()
