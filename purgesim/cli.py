@@ -94,6 +94,17 @@ def run(
         console.print(table)
 
 
+def _check_memory(sc: Scenario) -> None:
+    """Refuse, before anything is built, a scale that would not fit in memory."""
+    from purgesim.memory import WontFit, agents_for_scale, check_fits
+
+    try:
+        check_fits(agents_for_scale(sc.scale), scale=sc.scale)
+    except WontFit as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+
+
 def _print_summary(s: dict[str, Any]) -> None:
     out.print(f"[bold]{escape(s['scenario'])}[/bold]: {s['agents']:,} agents at 1:{s['scale']}, "
               f"{s['weeks']} weeks, seed {s['seed']}. Figures are real people.")

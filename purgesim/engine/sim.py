@@ -63,6 +63,11 @@ class Sim:
 
     # ------------------------------------------------------------------ lifecycle
     def init(self) -> Sim:
+        """Build the population and set up the mechanisms. Refuses up front (raising
+        :class:`purgesim.memory.WontFit`) a scale that would not fit in the memory available."""
+        from purgesim.memory import agents_for_scale, check_fits
+
+        check_fits(agents_for_scale(self.scenario.scale), scale=self.scenario.scale)
         t0 = time.perf_counter()
         self.population: Population = build_population(self.scenario)
         self.timings["build population"] = time.perf_counter() - t0
