@@ -204,7 +204,15 @@ def _block_sizes(total: int, median: float, sigma: float, size_max: int,
 
 
 def _household_sizes(total: int, mean: float, rng: np.random.Generator) -> np.ndarray:
-    return _sizes_adding_to(total, mean, lambda k: 1 + rng.poisson(mean - 1.0, k))
+    """1 + Poisson(mean - 1) sizes, drawn by inverting the distribution function: a uniform
+    and a binary search each, several times cheaper than numpy's Poisson sampler at 40 million
+    households (the tail beyond 40 members, far below one in a billion, is cut)."""
+    k = np.arange(40)
+    pmf = np.exp(-(mean - 1.0) + k * math.log(max(mean - 1.0, 1e-300)) - np.array(
+        [math.lgamma(x + 1) for x in k]))
+    cdf = np.cumsum(pmf) / pmf.sum()
+    return _sizes_adding_to(
+        total, mean, lambda size: 1 + np.searchsorted(cdf, rng.random(size, dtype=np.float32)))
 
 
 def _sizes_adding_to(total: int, mean: float, draw: Callable[[int], np.ndarray]) -> np.ndarray:
@@ -317,8 +325,8 @@ def build_population(scenario: Scenario) -> Population:
     u = rng.random(n, dtype=np.float32)
     occupation = rank[kind_pp]
     is_staff = u < staff_share[kind_pp]
-    occupation[is_staff] = staff[kind_pp][is_staff]
-    occupation[u >= 1.0 - dependents[kind_pp]] = OCC["other"]
+    occupation[is_staff] = staff[kind_pp[is_staff]]
+    occupation[u >= (1.0 - dependents)[kind_pp]] = OCC["other"]
     occupation[first] = head[workplace_kind]
     del u, is_staff, first
 
@@ -385,10 +393,10 @@ def build_population(scenario: Scenario) -> Population:
     informants = sparse_bernoulli(n, p.informant_share, rng)
     extra = sparse_bernoulli(n, min(1.0, p.informant_share * max(
         p.informant_office_multiplier - 1.0, 0.0)), rng)
-    office_people = _block_members(workplace_offsets, offices)
-    extra = extra[np.isin(extra, office_people)]
-    informants = np.union1d(informants, extra)
-    flags[informants[adult[informants]]] |= FLAG["informant"]
+    in_office = workplace_kind[np.searchsorted(workplace_offsets, extra, "right") - 1] == WP[
+        "office"]
+    for ids in (informants, extra[in_office]):
+        flags[ids[adult[ids]]] |= FLAG["informant"]
     del adult
 
     # ---- party: leaders and cadres first, then workers and peasants up to the 1934 size
