@@ -94,6 +94,13 @@ def run(
         console.print(table)
 
 
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
 def _check_memory(sc: Scenario) -> None:
     """Refuse, before anything is built, a scale that would not fit in memory."""
     from purgesim.memory import WontFit, agents_for_scale, check_fits
@@ -148,6 +155,8 @@ def compare(
     scale: Annotated[int | None, typer.Option(help="Real people per agent.")] = None,
     seed: Annotated[int, typer.Option(help="First seed.")] = 1,
     seeds: Annotated[int, typer.Option(min=1, help="Number of seeds (seed, seed+1, ...).")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Processes to run on (default: one per core).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run scenarios on the same seeds and show them side by side."""
@@ -160,7 +169,7 @@ def compare(
                   console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("comparing", total=len(scenarios) * seeds)
         result = run_compare(
-            scenarios, range(seed, seed + seeds), scale=scale,
+            scenarios, range(seed, seed + seeds), scale=scale, workers=workers or _cores(),
             progress=lambda name, s: bar.update(task, advance=1, description=f"{name} seed {s}"))
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")

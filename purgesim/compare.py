@@ -7,12 +7,13 @@ differences between columns come from what the scenarios change, not from reshuf
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 import numpy as np
 
 from purgesim.run import run
-from purgesim.scenario import load_scenario
+from purgesim.scenario import Scenario, load_scenario
 from purgesim.vocab import SOURCES
 
 METRICS: tuple[tuple[str, str], ...] = (
@@ -47,18 +48,36 @@ def figures(summary: dict[str, Any]) -> dict[str, float | None]:
     return out
 
 
+def _figures_of(scenario: Scenario, seed: int) -> dict[str, float | None]:
+    return figures(run(scenario, seed=seed).summary())
+
+
 def compare(scenarios: Sequence[str], seeds: Sequence[int], scale: int | None = None,
-            progress: Callable[[str, int], None] | None = None) -> dict[str, Any]:
+            progress: Callable[[str, int], None] | None = None, workers: int = 1
+            ) -> dict[str, Any]:
     """Run every scenario on every seed; return the mean of each figure per scenario, and the
-    per-seed values. Scenarios are validated before anything runs."""
+    per-seed values. Scenarios are validated before anything runs. With ``workers`` > 1 the
+    runs are spread over that many processes; each run depends only on its scenario and seed,
+    so the result is the same."""
     loaded = [load_scenario(ref, scale=scale) for ref in scenarios]
-    result: dict[str, Any] = {"seeds": list(seeds), "scale": loaded[0].scale, "scenarios": {}}
-    for ref, scenario in zip(scenarios, loaded, strict=True):
-        runs = []
-        for seed in seeds:
+    jobs = [(i, seed) for i in range(len(loaded)) for seed in seeds]
+    done: dict[tuple[int, int], dict[str, float | None]] = {}
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            futures = {pool.submit(_figures_of, loaded[i], seed): (i, seed) for i, seed in jobs}
+            for future in as_completed(futures):
+                i, seed = futures[future]
+                done[(i, seed)] = future.result()
+                if progress is not None:
+                    progress(loaded[i].name, seed)
+    else:
+        for i, seed in jobs:
             if progress is not None:
-                progress(scenario.name, seed)
-            runs.append(figures(run(scenario, seed=seed).summary()))
+                progress(loaded[i].name, seed)
+            done[(i, seed)] = _figures_of(loaded[i], seed)
+    result: dict[str, Any] = {"seeds": list(seeds), "scale": loaded[0].scale, "scenarios": {}}
+    for i, (ref, scenario) in enumerate(zip(scenarios, loaded, strict=True)):
+        runs = [done[(i, seed)] for seed in seeds]
         mean = {}
         for key, _ in METRICS:
             values = [r[key] for r in runs if r[key] is not None]

@@ -46,6 +46,12 @@ def test_compare_runs_each_scenario_on_the_same_seeds():
     assert gt["mean"]["arrested"] == pytest.approx(np.mean([r["arrested"] for r in gt["runs"]]))
 
 
+def test_compare_gives_the_same_result_on_two_processes():
+    one = compare(["great-terror", "no-torture"], seeds=[1, 2], scale=SCALE, workers=1)
+    two = compare(["great-terror", "no-torture"], seeds=[1, 2], scale=SCALE, workers=2)
+    assert one == two
+
+
 def test_compare_command_prints_one_json_object():
     done = subprocess.run(
         [sys.executable, "-m", "purgesim", "compare", "great-terror", "no-torture",
