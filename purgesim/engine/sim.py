@@ -124,6 +124,15 @@ class Sim:
         self.series[series][self.week] += np.bincount(
             region, weights=weights, minlength=self.population.n_regions).astype(np.int64)
 
+    def count(self, series: str, people: np.ndarray) -> None:
+        """Add the real people among ``people`` (ids, not event rows) to a weekly series."""
+        if len(people) == 0:
+            return
+        pop = self.population
+        self.series[series][self.week] += np.bincount(
+            pop.region_of(people), weights=pop.weight(people),
+            minlength=pop.n_regions).astype(np.int64)
+
     def free(self, ids: np.ndarray) -> np.ndarray:
         return self.status[ids] == FREE
 

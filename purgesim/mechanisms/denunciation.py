@@ -93,9 +93,7 @@ class Denunciation(Mechanism):
         if len(targets) == 0:
             return
         sim.accuse(targets, source=SRC["denunciation"], operation=OP["ordinary"], rng=rng)
-        sim.series["denunciations"][sim.week] += np.bincount(
-            pop.region_of(targets), weights=pop.weight(targets),
-            minlength=pop.n_regions).astype(np.int64)
+        sim.count("denunciations", targets)
 
     def _pick(self, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One person in each block [lo, hi), those with a grievance ``grievance_odds`` times

@@ -90,9 +90,7 @@ class Remarks(Mechanism):
             return
         pop.flags[reported] |= REMARKED
         sim.accuse(reported, source=SRC["remark"], operation=OP["ordinary"], rng=rng)
-        sim.series["remarks_reported"][sim.week] += np.bincount(
-            pop.region_of(reported), weights=pop.weight(reported),
-            minlength=pop.n_regions).astype(np.int64)
+        sim.count("remarks_reported", reported)
 
     def _speakers(self, sim: Sim, rng: np.random.Generator) -> np.ndarray:
         """This week's free people who made a critical remark (each counted once)."""

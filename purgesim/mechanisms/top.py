@@ -126,15 +126,6 @@ class Top(Mechanism):
             return False
         return not (end is not None and sim.active(end))
 
-    def _count(self, sim: Sim, series: str, people: np.ndarray) -> None:
-        """Add the real people accused to a weekly series, by region."""
-        if len(people) == 0:
-            return
-        pop = sim.population
-        sim.series[series][sim.week] += np.bincount(
-            pop.region_of(people), weights=pop.weight(people),
-            minlength=pop.n_regions).astype(np.int64)
-
     # ------------------------------------------------------------------ (a) tails
     def _tails(self, sim: Sim, rng: np.random.Generator) -> None:
         if self.p.tail_probability <= 0.0 or len(sim.this_week) == 0:
@@ -164,7 +155,7 @@ class Top(Mechanism):
         sim.accuse(clients, source=SRC["named"], operation=ev["operation"][patron_row],
                    rng=rng, parent=ev["person"][patron_row],
                    generation=ev["generation"][patron_row] + 1)
-        self._count(sim, "tail_accusations", clients)
+        sim.count("tail_accusations", clients)
 
     # ------------------------------------------------------------------ (b) faction struggle
     def _faction(self, sim: Sim, rng: np.random.Generator) -> None:
@@ -181,7 +172,7 @@ class Top(Mechanism):
         k = min(k, int(np.count_nonzero(odds)))
         accused = free[rng.choice(len(free), size=k, replace=False, p=odds / odds.sum())]
         sim.accuse(accused, source=SRC["elite"], operation=OP["elite"], rng=rng)
-        self._count(sim, "faction_accusations", accused)
+        sim.count("faction_accusations", accused)
 
     # ------------------------------------------------------------------ (c) dissent
     def _dissent(self, sim: Sim, rng: np.random.Generator) -> None:
@@ -201,7 +192,7 @@ class Top(Mechanism):
         delegate = (sim.population.flags[speakers] & FLAG["delegate"]) > 0
         sim.accuse(speakers, source=np.where(delegate, SRC["elite"], SRC["remark"]),
                    operation=np.where(delegate, OP["elite"], OP["ordinary"]), rng=rng)
-        self._count(sim, "dissent_accusations", speakers)
+        sim.count("dissent_accusations", speakers)
 
     # ------------------------------------------------------------------ (d) the army
     def _army(self, sim: Sim, rng: np.random.Generator) -> None:
