@@ -124,6 +124,11 @@ class Sim:
         self.series[series][self.week] += np.bincount(
             region, weights=weights, minlength=self.population.n_regions).astype(np.int64)
 
+    def add_series(self, *names: str, dtype: type = np.int64) -> None:
+        """Add weekly series (weeks x regions, zeros) that a mechanism records."""
+        for name in names:
+            self.series[name] = np.zeros((self.weeks, self.population.n_regions), dtype=dtype)
+
     def count(self, series: str, people: np.ndarray) -> None:
         """Add the real people among ``people`` (ids, not event rows) to a weekly series."""
         if len(people) == 0:

@@ -55,7 +55,7 @@ class Denunciation(Mechanism):
 
     def init(self, sim: Sim) -> None:
         pop = sim.population
-        sim.series["denunciations"] = np.zeros((sim.weeks, pop.n_regions), dtype=np.int64)
+        sim.add_series("denunciations")
         self.aggrieved = np.empty(0, dtype=np.int64)
         if not self.p.enabled:
             return

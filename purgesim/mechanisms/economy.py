@@ -75,8 +75,7 @@ class Economy(Mechanism):
     # ------------------------------------------------------------------ set-up
     def init(self, sim: Sim) -> None:
         pop = sim.population
-        for name in SERIES:
-            sim.series[name] = np.zeros((sim.weeks, pop.n_regions))
+        sim.add_series(*SERIES, dtype=np.float64)
         self.seen = 0  # event-table rows already read
         self.series = sim.series
         self.n_regions = pop.n_regions

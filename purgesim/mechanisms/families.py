@@ -57,8 +57,7 @@ class Families(Mechanism):
 
     def init(self, sim: Sim) -> None:
         pop = sim.population
-        for series in ("wives_arrested", "hostages_held"):
-            sim.series[series] = np.zeros((sim.weeks, pop.n_regions), dtype=np.int64)
+        sim.add_series("wives_arrested", "hostages_held")
         if not self.p.enabled:
             return
         senior = (pop.occupation == OCC["official_republic"]) | (

@@ -32,7 +32,7 @@ class Purgers(Mechanism):
 
     def init(self, sim: Sim) -> None:
         pop = sim.population
-        sim.series["nkvd_arrested"] = np.zeros((sim.weeks, pop.n_regions), dtype=np.int64)
+        sim.add_series("nkvd_arrested")
         if self.p.enabled:
             self.officers = np.flatnonzero(pop.occupation == OCC["nkvd"])  # once, O(N)
 

@@ -47,7 +47,7 @@ class Remarks(Mechanism):
 
     def init(self, sim: Sim) -> None:
         pop = sim.population
-        sim.series["remarks_reported"] = np.zeros((sim.weeks, pop.n_regions), dtype=np.int64)
+        sim.add_series("remarks_reported")
         self.talkers = np.empty(0, dtype=np.int64)
         self.talker_bounds = np.zeros(pop.n_regions + 1, dtype=np.int64)
         if not self.p.enabled:

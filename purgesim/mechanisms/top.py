@@ -87,8 +87,7 @@ class Top(Mechanism):
 
     def init(self, sim: Sim) -> None:
         pop = sim.population
-        for series in ("tail_accusations", "faction_accusations", "dissent_accusations"):
-            sim.series[series] = np.zeros((sim.weeks, pop.n_regions), dtype=np.int64)
+        sim.add_series("tail_accusations", "faction_accusations", "dissent_accusations")
         if not self.p.enabled:
             return
         # once, O(N): the sparse sets the weekly steps draw from
