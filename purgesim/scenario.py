@@ -71,6 +71,7 @@ EventId = Literal[
     "order_00593",
     "latvian_operation",
     "limits_extension_1938",
+    "national_operations_end",
     "order_00606",
     "order_00689",
     "stop_decree",
@@ -177,7 +178,14 @@ class Centre(Section):
     request_fraction: NonNegative
     request_cat1_share: Probability
     approval_probability: Probability
+    """Weekly chance that a pending request for more is granted, until ``approvals_until``."""
     approval_share: Probability
+    approvals_until: EventId | None = None
+    """The Politburo's last general extension: at this event every region that still has
+    suspects gets ``final_grant`` of its initial limit at once; afterwards requests are granted
+    only with ``late_approval_probability`` (none: routine approvals never end)."""
+    final_grant: NonNegative = 0.0
+    late_approval_probability: Probability = 0.0
     max_multiplier_cat1: Annotated[float, Field(ge=1.0)]
     max_multiplier_cat2: Annotated[float, Field(ge=1.0)]
 
@@ -191,6 +199,9 @@ class Operation(Section):
     limited: bool = False
     """Arrests paced by the centre's category 1 and 2 limits (Order 00447) rather than a rate."""
     plan_weeks: Annotated[float, Field(gt=0.0)] = 17.0
+    fill_weeks: Annotated[float, Field(gt=0.0)] | None = None
+    """Limited operations: the weeks in which a region aims to use what is left of its current
+    limit (chiefs raced to finish early and ask for more); none: spread over the plan."""
     overfulfilment: NonNegative = 1.0
     rate: NonNegative = 0.0
     """Unlimited operations: card-file arrests per week, per million people in the region."""
@@ -218,6 +229,10 @@ class Nkvd(Section):
     mass_capacity_per_million: NonNegative
     """The same once staff have been assigned to the mass operations."""
     capacity_ramp_weeks: Weeks
+    sweep_capacity_per_million: NonNegative = 0.0
+    """Card-file arrests under a limited operation (Order 00447) that the operational groups can
+    make per week per million, on top of the interrogation capacity: such a case needed no
+    investigation, only a name in the card file (0: sweeps share the interrogation capacity)."""
     capacity_after_stop_per_million: NonNegative
     queue_patience_weeks: Annotated[float, Field(ge=1.0)]
     """Named suspects not arrested within this many weeks are dropped from the queue."""

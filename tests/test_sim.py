@@ -115,6 +115,27 @@ def test_ratchet_raises_limits(base):
     assert base.series["limit_increase_cat1"].sum() == pytest.approx(last - first, rel=0.01)
 
 
+def test_routine_approvals_end_with_the_last_extension():
+    """After the Politburo's last general extension, limits rise only by the late approvals."""
+    closed = run(centre__late_approval_probability=0.0, centre__final_grant=0.3)
+    last = closed.scenario.event_week("limits_extension_1938")
+    increases = closed.series["limit_increase_cat1"].sum(axis=1)
+    assert increases[last] > 0  # the extension itself
+    assert increases[last + 1:].sum() == 0
+    never = run(centre__approvals_until=None)
+    assert never.series["limit_increase_cat1"][last + 1:].sum() > 0
+
+
+def test_operational_groups_sweep_beyond_the_interrogation_capacity():
+    def kulak_sweeps(result):
+        c = result.columns
+        return np.sum((c["operation"] == OP["kulak_00447"]) & (c["source"] == SRC["card_file"]))
+
+    none = run(nkvd__sweep_capacity_per_million=0.0, nkvd__mass_capacity_per_million=20.0)
+    some = run(nkvd__sweep_capacity_per_million=300.0, nkvd__mass_capacity_per_million=20.0)
+    assert kulak_sweeps(some) > 1.5 * kulak_sweeps(none)
+
+
 def test_stop_decree_ends_the_mass_operations(base):
     c = base.columns
     stop = base.scenario.event_week("stop_decree")

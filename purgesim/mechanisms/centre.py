@@ -64,9 +64,15 @@ class Centre(Mechanism):
         limits = sim.limits
         scale = sim.scenario.scale
         pending = (limits.request_cat1 + limits.request_cat2) > 0
+        last = sim.event_week(self.p.approvals_until)
+        final = self.p.enabled and last is not None and sim.week == last
+        if final:
+            pending = self._final_grant(limits)
         if self.p.enabled and np.any(pending):
             rng = sim.rng(self.name)
-            approve = pending & (rng.random(len(pending)) < self.p.approval_probability)
+            chance = (self.p.approval_probability if last is None or sim.week < last
+                      else self.p.late_approval_probability)
+            approve = pending & ((rng.random(len(pending)) < chance) | final)
             for cat, request, initial, ceiling in (
                 (1, limits.request_cat1, limits.initial_cat1, self.p.max_multiplier_cat1),
                 (2, limits.request_cat2, limits.initial_cat2, self.p.max_multiplier_cat2),
@@ -81,6 +87,17 @@ class Centre(Mechanism):
             self._requests(limits)
         sim.series["limit_cat1"][sim.week] = np.rint(limits.cat1 * scale)
         sim.series["limit_cat2"][sim.week] = np.rint(limits.cat2 * scale)
+
+    def _final_grant(self, limits: Limits) -> np.ndarray:
+        """The last general extension (Politburo, 31 Jan 1938): every region that still has
+        suspects gets ``final_grant`` of its initial limit, granted this week in place of any
+        pending request. Returns the regions granted."""
+        grant = limits.backlog & (limits.total > 0)
+        amount = np.where(grant, self.p.final_grant * (limits.initial_cat1 + limits.initial_cat2),
+                          0.0)
+        limits.request_cat1[:] = amount * self.p.request_cat1_share
+        limits.request_cat2[:] = amount * (1.0 - self.p.request_cat1_share)
+        return grant & (amount > 0)
 
     def _requests(self, limits: Limits) -> None:
         """Regions that have used most of their limit, or of its category 1 part, and still have

@@ -52,6 +52,7 @@ class Operations(Mechanism):
         self.cursor = {name: np.zeros(pop.n_regions, dtype=np.int64) for name in self.ops}
         self.carry = {name: np.zeros(pop.n_regions) for name in self.ops}
         self.capacity_carry = np.zeros(pop.n_regions)
+        self.sweep_carry = np.zeros(pop.n_regions)
         self.million = pop.region_real / 1e6
         card = pop.card_file
         card_region = pop.region_of(card)
@@ -83,9 +84,21 @@ class Operations(Mechanism):
                 p.mass_capacity_per_million - p.capacity_per_million)
         return per_million * self.million / sim.scenario.scale
 
+    def sweep_capacity(self, sim: Sim) -> np.ndarray:
+        """Card-file arrests each region's operational groups can make this week under a limited
+        operation, beyond the interrogation capacity, in agents (ramping up with it)."""
+        p = self.nkvd
+        start = sim.event_week("order_00447")
+        if start is None or sim.week < start or sim.active("stop_decree"):
+            return np.zeros_like(self.million)
+        ramp = min(1.0, (sim.week - start + 1) / max(p.capacity_ramp_weeks, 1.0))
+        return ramp * p.sweep_capacity_per_million * self.million / sim.scenario.scale
+
     def _running(self, sim: Sim, op: Operation) -> bool:
         if op.start is not None and not sim.active(op.start):
             return False
+        if op.end is not None and op.end != "stop_decree" and sim.active("stop_decree"):
+            return False  # the stop decree ends every mass operation, whatever its own end
         return not (op.end is not None and sim.active(op.end))
 
     def step(self, sim: Sim) -> None:
@@ -101,11 +114,14 @@ class Operations(Mechanism):
         sim.series["evidence_needed"][sim.week] = threshold
         lags = self._lags(sim, lags)
         capacity = self.capacity(sim) + self.capacity_carry
-        sim.series["capacity"][sim.week] = np.rint(capacity * scale)
+        sweeps = self.sweep_capacity(sim) + self.sweep_carry
+        sim.series["capacity"][sim.week] = np.rint((capacity + sweeps) * scale)
         rng = sim.rng(self.name)
         for r in range(pop.n_regions):
             budget = int(capacity[r])
             self.capacity_carry[r] = capacity[r] - budget
+            sweep_budget = int(sweeps[r])
+            self.sweep_carry[r] = sweeps[r] - sweep_budget
 
             # 1. named suspects, first in first out
             entries = sim.suspects.pop(r, budget, sim.status, sim.week,
@@ -136,6 +152,8 @@ class Operations(Mechanism):
                         continue  # no quotas: no sweeps, arrests only on suspicion
                     start = sim.event_week(op.start) or 0
                     weeks_left = max(start + op.plan_weeks - sim.week, MIN_PACE_WEEKS)
+                    if op.fill_weeks is not None:
+                        weeks_left = min(weeks_left, op.fill_weeks)
                     remaining = limits.total[r] * op.overfulfilment - limits.arrested[r]
                     demand = max(remaining, 0.0) / weeks_left
                 else:
@@ -147,14 +165,17 @@ class Operations(Mechanism):
                         ramp *= op.surge_multiplier
                     demand = op.rate * ramp * self.million[r] / scale
                 demand += self.carry[name][r]
-                want = min(int(demand), max(budget, 0))
+                own = sweep_budget if op.limited else 0
+                want = min(int(demand), max(budget, 0) + own)
                 self.carry[name][r] = demand - int(demand)
                 ids = self._take(name, r, want, sim.status)
                 if len(ids) < want:
                     self.carry[name][r] = 0.0  # the list is exhausted
                 rows = sim.arrest(ids, operation=OP[name], source=SRC["card_file"],
                                   lag_weeks=lags[OP[name]], rng=rng)
-                budget -= len(rows)
+                from_own = min(len(rows), own)
+                sweep_budget -= from_own
+                budget -= len(rows) - from_own
                 if op.limited:
                     limits.arrested[r] += sim.events["weight"][rows].sum() / scale
             if limited_running:
