@@ -243,3 +243,37 @@ def write_results(history: Any, config: CalibrationConfig, out: Path,
         node[leaf] = round(stats["median"], 6)
     _atomic(out / "scenario.toml", lambda p: Path(p).write_bytes(tomli_w.dumps(scenario).encode()))
     return fit
+
+
+# ---------------------------------------------------------------------------------------------
+# The shipped posterior: the particles behind the shipped parameters, for uncertainty over them
+def posterior_path(ref: str) -> Path | None:
+    """The posterior file shipped beside calibration ``ref`` (``NAME.posterior.parquet``)."""
+    entry = SHIPPED.joinpath(f"{ref}.posterior.parquet")
+    return Path(str(entry)) if entry.is_file() else None
+
+
+def posterior_draws(path: Path, k: int, seed: int) -> list[dict[str, float]]:
+    """``k`` parameter sets drawn (with replacement, by weight) from a posterior file,
+    reproducibly for a given ``seed``."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    names = [n for n in table.column_names if n != "weight"]
+    weights = np.asarray(table["weight"], dtype=float)
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(weights), size=k, p=weights / weights.sum())
+    columns = {n: np.asarray(table[n], dtype=float) for n in names}
+    return [{n: float(columns[n][i]) for n in names} for i in picks]
+
+
+def shipped_values(config: CalibrationConfig) -> dict[str, float]:
+    """The values the config's scenario ships for each fitted parameter."""
+    sc = load_scenario(config.scenario).model_dump()
+    values = {}
+    for name in config.parameters:
+        node: Any = sc
+        for part in name.split("."):
+            node = node[part]
+        values[name] = float(node)
+    return values

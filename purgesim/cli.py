@@ -204,9 +204,14 @@ def history(
     scale: Annotated[int | None, typer.Option(help="Real people per agent.")] = None,
     prevalence: Annotated[list[float] | None, typer.Option(
         help="Guilt prevalences for the innocent share's sensitivity (repeatable).")] = None,
+    posterior: Annotated[int | None, typer.Option(
+        min=0, help="Parameter sets drawn from the shipped posterior for the headline's "
+                    "interval over the posterior (default: --reps, when the scenario's "
+                    "calibration ships one).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Compare a scenario with the archival record, figure by figure."""
+    from purgesim.calibration import overrides, posterior_draws, posterior_path
     from purgesim.history import compare_runs, error_summary
     from purgesim.run import run as run_scenario
 
@@ -215,9 +220,12 @@ def history(
     seeds = list(range(first, first + reps))
     targets = _calibration_targets(sc)
     prevalences = prevalence or [1e-5, 1e-4, 1e-3, 1e-2]
+    shipped = posterior_path(sc.calibration) if sc.calibration else None
+    draws = [] if shipped is None else posterior_draws(
+        shipped, reps if posterior is None else posterior, seed=first)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task("running", total=reps * (1 + len(prevalences)))
+        task = bar.add_task("running", total=reps * (1 + len(prevalences)) + len(draws))
         results = []
         for s in seeds:
             results.append(run_scenario(sc, seed=s))
@@ -231,14 +239,24 @@ def history(
                               .summary()["innocent_share"])
                 bar.advance(task)
             sensitivity.append({"guilty_prevalence": p, **_spread(shares)})
+        # each posterior draw runs with its own seed: the interval covers both uncertainties
+        over_posterior = []
+        for i, params in enumerate(draws):
+            over_posterior.append(run_scenario(_with(sc, **overrides(params)),
+                                               seed=first + i).summary())
+            bar.advance(task)
     rows = compare_runs(results, targets)
-    headline = {key: _spread([f(s) for s in summaries]) for key, f in (
-        ("arrested", lambda s: s["totals"]["arrested"]),
-        ("shot", lambda s: s["totals"]["cat1"]),
-        ("innocent_share", lambda s: s["innocent_share"]))}
+    headlines = (("arrested", lambda s: s["totals"]["arrested"]),
+                 ("shot", lambda s: s["totals"]["cat1"]),
+                 ("innocent_share", lambda s: s["innocent_share"]))
+    headline = {key: _spread([f(s) for s in summaries]) for key, f in headlines}
+    headline_posterior = ({key: _spread([f(s) for s in over_posterior]) for key, f in headlines}
+                          if over_posterior else None)
     report = {"scenario": sc.name, "scale": sc.scale, "seeds": seeds,
               "calibration": sc.calibration or None, "targets": targets, "figures": rows,
               "errors": error_summary(rows), "headline": headline,
+              "headline_over_posterior": headline_posterior,
+              "posterior_draws": len(over_posterior),
               "innocent_share_sensitivity": sensitivity}
     if as_json:
         sys.stdout.write(json.dumps(report) + "\n")
@@ -268,10 +286,16 @@ def history(
     out.print(f"mean absolute error: calibration targets {_pct(e['targets'])}, "
               f"figures not fitted {_pct(e['not_targets'])}"
               + ("" if targets else " (no calibration config named by the scenario)"))
-    h = headline
-    out.print(f"headline (mean, 90% interval over seeds): arrested {h['arrested']['mean']:,.0f} "
-              f"({h['arrested']['p05']:,.0f}-{h['arrested']['p95']:,.0f}), shot "
-              f"{h['shot']['mean']:,.0f} ({h['shot']['p05']:,.0f}-{h['shot']['p95']:,.0f})")
+    for over, h in ((f"{reps} seed(s)", headline),
+                    (f"{len(over_posterior)} posterior draws", headline_posterior)):
+        if h is None:
+            continue
+        out.print(f"headline (mean, 90% interval over {over}): arrested "
+                  f"{h['arrested']['mean']:,.0f} ({h['arrested']['p05']:,.0f}-"
+                  f"{h['arrested']['p95']:,.0f}), shot {h['shot']['mean']:,.0f} "
+                  f"({h['shot']['p05']:,.0f}-{h['shot']['p95']:,.0f}), innocent share "
+                  f"{h['innocent_share']['mean']:.2%} ({h['innocent_share']['p05']:.2%}-"
+                  f"{h['innocent_share']['p95']:.2%})")
     sens = Table(title="innocent share of the convicted against the assumed prevalence of guilt")
     sens.add_column("guilty prevalence", justify="right")
     sens.add_column("innocent share (mean, 90% interval)", justify="right")
@@ -350,12 +374,17 @@ def calibrate(
               f"progress in {target / 'calibration.db'}", markup=False)
     fit = run_calibration(cfg, target, workers=workers, scheduler=scheduler,
                           config_ref=config)
+    from purgesim.calibration import shipped_values
+
+    shipped = shipped_values(cfg)
     table = Table(title=f"posterior after {fit['generations']} generations "
-                  f"(epsilon {fit['epsilon']:.3f})")
-    for col in ("parameter", "median", "90% interval"):
+                  f"(epsilon {fit['epsilon']:.3f}), against the values {cfg.scenario} ships")
+    for col in ("parameter", "median", "90% interval", "shipped", "shipped inside"):
         table.add_column(col)
     for pname, stats in fit["parameters"].items():
-        table.add_row(pname, f"{stats['median']:.4g}", f"{stats['p05']:.4g}-{stats['p95']:.4g}")
+        inside = stats["p05"] <= shipped[pname] <= stats["p95"]
+        table.add_row(pname, f"{stats['median']:.4g}", f"{stats['p05']:.4g}-{stats['p95']:.4g}",
+                      f"{shipped[pname]:.4g}", "yes" if inside else "[red]no[/red]")
     out.print(table)
     out.print(f"fitted scenario: {target / 'scenario.toml'}", highlight=False)
 
