@@ -10,12 +10,13 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 import purgesim as ps
 from purgesim import datasets
-from purgesim.calibration import calibrate, load_config
+from purgesim.calibration import calibrate, load_config, posterior_draws
 from purgesim.history import BY_KEY, COMPARABLES, compare_runs, error_summary
 from purgesim.scenario import ScenarioError
 from purgesim.vocab import OP, SENT
@@ -135,7 +136,7 @@ targets = ["convicted_cr_total_1937", "death_sentences_cr_1938"]
 "nkvd.mass_capacity_per_million" = [80.0, 320.0]
 "operations.kulak_00447.cat1_share" = [0.3, 0.8]
 [abc]
-population_size = 6
+population_size = 10
 generations = {generations}
 seed = 3
 """
@@ -159,15 +160,31 @@ def test_calibration_with_one_worker_is_reproducible_and_resumes(tmp_path):
     assert fitted.nkvd.mass_capacity_per_million == pytest.approx(
         a["parameters"]["nkvd.mass_capacity_per_million"]["median"], rel=1e-5)
     posterior = pq.read_table(tmp_path / "a" / "posterior.parquet")
-    assert posterior.num_rows == 6 and "weight" in posterior.column_names
+    assert posterior.num_rows == 10 and "weight" in posterior.column_names
     # asking for one more generation resumes from the database instead of starting over
     _, longer = load_config(tiny(tmp_path, 3))
     resumed = calibrate(longer, tmp_path / "a", workers=1)
     assert resumed["generations"] == 3
 
 
-def test_calibration_runs_on_a_local_dask_cluster(tmp_path):
+def test_calibration_on_a_local_dask_cluster_reproduces_the_one_worker_fit(tmp_path):
+    """Dask draws the particles in its workers, so the sample differs, but the one-worker
+    medians (what a scenario would ship) lie inside the Dask posterior's 90% interval."""
     _, config = load_config(tiny(tmp_path, 2))
+    reference = calibrate(config, tmp_path / "one", workers=1)
     fit = calibrate(config, tmp_path / "dask", workers=2)
     assert fit["generations"] == 2
     assert (tmp_path / "dask" / "fit.json").exists()
+    for name, stats in fit["parameters"].items():
+        assert stats["p05"] <= reference["parameters"][name]["median"] <= stats["p95"], name
+
+
+def test_posterior_draws_follow_the_weights_reproducibly(tmp_path):
+    path = tmp_path / "posterior.parquet"
+    pq.write_table(pa.table({"centre.final_grant": [0.1, 0.2, 0.3],
+                             "weight": [0.0, 1.0, 3.0]}), path)
+    draws = posterior_draws(path, 400, seed=5)
+    assert draws == posterior_draws(path, 400, seed=5)
+    values = np.array([d["centre.final_grant"] for d in draws])
+    assert not np.any(values == 0.1)  # zero weight: never drawn
+    assert 0.6 < np.mean(values == 0.3) < 0.9  # three times as likely as 0.2
