@@ -118,13 +118,14 @@ class Operations(Mechanism):
         sim.series["capacity"][sim.week] = np.rint((capacity + sweeps) * scale)
         rng = sim.rng(self.name)
         for r in range(pop.n_regions):
-            budget = int(capacity[r])
-            self.capacity_carry[r] = capacity[r] - budget
-            sweep_budget = int(sweeps[r])
-            self.sweep_carry[r] = sweeps[r] - sweep_budget
+            # budgets count standard agents (weight = scale): an official or officer, who is
+            # one real person, uses 1/scale of a place, so coarse scales are not biased
+            # (what is left of a place at the end of the week carries over)
+            budget = float(capacity[r])
+            sweep_budget = float(sweeps[r])
 
             # 1. named suspects, first in first out
-            entries = sim.suspects.pop(r, budget, sim.status, sim.week,
+            entries = sim.suspects.pop(r, int(budget), sim.status, sim.week,
                                        self.nkvd.queue_patience_weeks, float(threshold[r]))
             if len(entries["person"]):
                 op = entries["operation"].astype(np.int64)
@@ -137,7 +138,7 @@ class Operations(Mechanism):
                 rows = sim.arrest(entries["person"], operation=op, source=entries["source"],
                                   lag_weeks=lags[op], rng=rng, parent=entries["parent"],
                                   generation=entries["generation"])
-                budget -= len(rows)
+                budget -= sim.events["weight"][rows].sum() / scale
                 ops = sim.events["operation"][rows]
                 for name in limited_running:
                     counted = sim.events["weight"][rows][ops == OP[name]].sum()
@@ -166,18 +167,21 @@ class Operations(Mechanism):
                     demand = op.rate * ramp * self.million[r] / scale
                 demand += self.carry[name][r]
                 own = sweep_budget if op.limited else 0
-                want = min(int(demand), max(budget, 0) + own)
+                want = min(int(demand), int(max(budget, 0.0) + own))
                 self.carry[name][r] = demand - int(demand)
                 ids = self._take(name, r, want, sim.status)
                 if len(ids) < want:
                     self.carry[name][r] = 0.0  # the list is exhausted
                 rows = sim.arrest(ids, operation=OP[name], source=SRC["card_file"],
                                   lag_weeks=lags[OP[name]], rng=rng)
-                from_own = min(len(rows), own)
+                used = sim.events["weight"][rows].sum() / scale
+                from_own = min(used, own)
                 sweep_budget -= from_own
-                budget -= len(rows) - from_own
+                budget -= used - from_own
                 if op.limited:
                     limits.arrested[r] += sim.events["weight"][rows].sum() / scale
+            self.capacity_carry[r] = max(budget, 0.0) % 1.0
+            self.sweep_carry[r] = max(sweep_budget, 0.0) % 1.0
             if limited_running:
                 name = limited_running[0]
                 left = self.cursor[name][r] < len(self.lists[name][r])
