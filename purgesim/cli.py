@@ -60,6 +60,7 @@ def run(
         err.print(f"error: --out {out_dir}: exists and is not a folder; allowed: a folder "
                   "(created if missing)", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(code=2)
+    _check_memory(sc)
     t0 = time.perf_counter()
     sim = Sim(sc)
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
