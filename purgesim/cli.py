@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -43,6 +44,11 @@ def _load(ref: str, **overrides: Any) -> Scenario:
         raise typer.Exit(code=2) from None
 
 
+CatalogOpt = Annotated[Path | None, typer.Option(
+    "--catalog", help="The run catalog (DuckDB file); default: $PURGESIM_CATALOG, else "
+                      "catalog.duckdb in the user's data folder.")]
+
+
 @app.command()
 def run(
     scenario: ScenarioArg = "great-terror",
@@ -51,6 +57,7 @@ def run(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write result files here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     profile: Annotated[bool, typer.Option(help="Show time spent in each phase.")] = False,
+    catalog: CatalogOpt = None,
 ) -> None:
     """Run a scenario and summarise it (real people, not agents)."""
     from purgesim.engine.sim import Sim
@@ -61,24 +68,34 @@ def run(
                   "(created if missing)", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(code=2)
     _check_memory(sc)
+    runs = _open_catalog(catalog)
+    run_id = runs.start(scenario=sc.name, seed=sc.seed, scale=sc.scale, weeks=sc.weeks,
+                        out_dir=out_dir)
     t0 = time.perf_counter()
-    sim = Sim(sc)
-    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total} weeks"), TimeElapsedColumn(),
-                  console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task(f"building {sc.name} at 1:{sc.scale}", total=sc.weeks)
-        sim.init()
-        bar.update(task, description=f"running {sc.name}")
-        result = sim.run(progress=lambda done, total: bar.update(task, completed=done))
-    wall = time.perf_counter() - t0
-    summary = result.summary()
-    if out_dir is not None:
-        try:
-            result.write(out_dir, meta={"wall_seconds": round(wall, 3)})
-        except OSError as exc:
-            err.print(f"error: --out {out_dir}: cannot write the results: {exc}",
-                      highlight=False, markup=False, soft_wrap=True)
-            raise typer.Exit(code=1) from None
+    try:
+        sim = Sim(sc)
+        with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                      TextColumn("{task.completed}/{task.total} weeks"), TimeElapsedColumn(),
+                      console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task(f"building {sc.name} at 1:{sc.scale}", total=sc.weeks)
+            sim.init()
+            bar.update(task, description=f"running {sc.name}")
+            result = sim.run(progress=lambda done, total: bar.update(task, completed=done))
+        wall = time.perf_counter() - t0
+        summary = result.summary()
+        if out_dir is not None:
+            try:
+                result.write(out_dir, meta={"wall_seconds": round(wall, 3), "run_id": run_id})
+            except OSError as exc:
+                err.print(f"error: --out {out_dir}: cannot write the results: {exc}",
+                          highlight=False, markup=False, soft_wrap=True)
+                runs.fail(run_id, f"cannot write the results: {exc}", time.perf_counter() - t0)
+                raise typer.Exit(code=1) from None
+    except BaseException as exc:
+        if not isinstance(exc, typer.Exit):
+            runs.fail(run_id, _reason(exc), time.perf_counter() - t0)
+        raise
+    runs.complete(run_id, summary, wall)
     if as_json:
         sys.stdout.write(json.dumps(summary) + "\n")
     else:
@@ -86,13 +103,38 @@ def run(
         if out_dir is not None:
             out.print(f"results written to {out_dir}")
     if profile:
-        console = err if as_json else out
-        table = Table(title=f"time per phase ({wall:.2f} s wall)")
-        table.add_column("phase")
-        table.add_column("seconds", justify="right")
-        for phase, seconds in result.timings.items():
-            table.add_row(phase, f"{seconds:.3f}")
-        console.print(table)
+        _print_profile(result.timings, f"time per phase ({wall:.2f} s wall)", as_json)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _open_catalog(path: Path | None) -> Any:
+    """The run catalog; a write that fails warns once on stderr and the run goes on."""
+    from purgesim.catalog import Catalog
+
+    warned = False
+
+    def warn(message: str) -> None:
+        nonlocal warned
+        if not warned:
+            err.print(f"warning: {message}; the run goes on without the catalog",
+                      markup=False, highlight=False, soft_wrap=True)
+        warned = True
+
+    return Catalog(path, on_error=warn)
+
+
+def _print_profile(timings: dict[str, float], title: str, as_json: bool) -> None:
+    table = Table(title=title)
+    table.add_column("phase")
+    table.add_column("seconds", justify="right")
+    for phase, seconds in timings.items():
+        table.add_row(phase, f"{seconds:.3f}")
+    (err if as_json else out).print(table)
 
 
 def _cores() -> int:
@@ -359,6 +401,99 @@ def calibrate(
         table.add_row(pname, f"{stats['median']:.4g}", f"{stats['p05']:.4g}-{stats['p95']:.4g}")
     out.print(table)
     out.print(f"fitted scenario: {target / 'scenario.toml'}", highlight=False)
+
+
+@app.command("runs")
+def list_runs(
+    scenario: Annotated[str | None, typer.Option(help="Only runs of this scenario.")] = None,
+    status: Annotated[str | None, typer.Option(
+        help="Only runs with this status: running, incomplete (killed halfway), complete, "
+             "failed.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many (newest first).")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    catalog: CatalogOpt = None,
+) -> None:
+    """List the runs in the catalog, newest first."""
+    from purgesim.catalog import SHOWN_STATUSES, Catalog, CatalogError
+
+    if status is not None and status not in SHOWN_STATUSES:
+        err.print(f"error: --status {status}: allowed: {', '.join(SHOWN_STATUSES)}",
+                  markup=False, highlight=False)
+        raise typer.Exit(code=2)
+    store = Catalog(catalog)
+    try:
+        rows = store.runs(scenario=scenario, status=status, limit=limit)
+    except CatalogError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    if as_json:
+        sys.stdout.write(json.dumps({"catalog": str(store.path), "runs": rows}, default=str)
+                         + "\n")
+        return
+    if not rows:
+        out.print(f"no runs{'' if scenario is None and status is None else ' match'} in "
+                  f"{store.path}", highlight=False, markup=False, soft_wrap=True)
+        return
+    wide = out.width >= 120  # room for the wall time and the output folder
+    table = Table(title=f"runs in {store.path} (newest first, times in UTC)",
+                  box=box.SIMPLE_HEAD)
+    columns = ["id", "started", "scenario", "seed", "scale", "status", "arrested"]
+    columns += ["wall s", "output"] if wide else []
+    for col in columns:
+        numeric = col in ("seed", "scale", "wall s", "arrested")
+        table.add_column(col, justify="right" if numeric else "left",
+                         overflow="fold", no_wrap=numeric or col in ("id", "status"),
+                         min_width={"started": 10, "scenario": 8}.get(col))
+    colour = {"complete": "green", "failed": "red", "incomplete": "yellow", "running": "cyan"}
+    for r in rows:
+        shown = r["shown_status"]
+        cells = [r["run_id"], f"{r['started']:%Y-%m-%d %H:%M}", escape(r["scenario"]),
+                 str(r["seed"]), str(r["scale"]), f"[{colour[shown]}]{shown}[/]",
+                 "" if r["arrested"] is None else f"{r['arrested']:,}"]
+        if wide:
+            cells += ["" if r["wall_seconds"] is None else f"{r['wall_seconds']:.1f}",
+                      escape(r["out_dir"] or "")]
+        table.add_row(*cells)
+    out.print(table)
+    if not wide:
+        out.print("(wall times and output folders: a terminal 120 columns wide, or --json)",
+                  style="dim")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One SQL statement (DuckDB dialect).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    max_rows: Annotated[int, typer.Option(
+        min=1, help="Show at most this many rows in the table (not with --json).")] = 100,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Query the run catalog (table `runs`; views `events` and `weekly` over the Parquet
+    files of complete runs) or any Parquet file, read-only."""
+    from purgesim.catalog import Catalog, CatalogError
+
+    store = Catalog(catalog)
+    try:
+        names, rows = store.query(query)
+    except CatalogError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    if as_json:
+        sys.stdout.write(json.dumps({"columns": names,
+                                     "rows": [dict(zip(names, r, strict=True)) for r in rows]},
+                                    default=str) + "\n")
+        return
+    table = Table()
+    for i, name in enumerate(names):
+        numeric = any(isinstance(r[i], int | float) and not isinstance(r[i], bool)
+                      for r in rows[:max_rows])
+        table.add_column(escape(name), justify="right" if numeric else "left")
+    for r in rows[:max_rows]:
+        table.add_row(*("[dim]null[/dim]" if v is None else escape(str(v)) for v in r))
+    out.print(table)
+    if len(rows) > max_rows:
+        out.print(f"{len(rows) - max_rows:,} more rows not shown (add LIMIT, or --max-rows, "
+                  "or --json)")
 
 
 @app.command()
