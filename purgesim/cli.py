@@ -53,10 +53,16 @@ CatalogOpt = Annotated[Path | None, typer.Option(
 def run(
     scenario: ScenarioArg = "great-terror",
     scale: Annotated[int | None, typer.Option(help="Real people per agent (1 = everyone).")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (with --reps: the first).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write result files here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     profile: Annotated[bool, typer.Option(help="Show time spent in each phase.")] = False,
+    reps: Annotated[int, typer.Option(
+        min=1, help="Run this many seeds (seed, seed+1, ...) and report mean and 90% "
+                    "interval.")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="With --reps: processes to run on (default: one per core, as memory "
+                    "allows).")] = None,
     catalog: CatalogOpt = None,
 ) -> None:
     """Run a scenario and summarise it (real people, not agents)."""
@@ -69,6 +75,9 @@ def run(
         raise typer.Exit(code=2)
     _check_memory(sc)
     runs = _open_catalog(catalog)
+    if reps > 1:
+        _run_ensemble(sc, reps, workers, out_dir, as_json, profile, runs)
+        return
     run_id = runs.start(scenario=sc.name, seed=sc.seed, scale=sc.scale, weeks=sc.weeks,
                         out_dir=out_dir)
     t0 = time.perf_counter()
@@ -137,6 +146,73 @@ def _print_profile(timings: dict[str, float], title: str, as_json: bool) -> None
     (err if as_json else out).print(table)
 
 
+def _ensemble_workers(sc: Scenario, reps: int, requested: int | None) -> int:
+    """One process per core (or as requested), no more than the reps, and no more than the
+    memory available holds runs of this scale at once."""
+    from purgesim.memory import agents_for_scale, available_bytes, estimate_bytes
+
+    fit = max(1, int(available_bytes() * 0.8) // estimate_bytes(agents_for_scale(sc.scale)))
+    wanted = min(requested or _cores(), reps)
+    if wanted > fit:
+        err.print(f"note: {fit} process(es) at a time: the memory available holds no more "
+                  f"runs at 1:{sc.scale}", markup=False, highlight=False, soft_wrap=True)
+    return min(wanted, fit)
+
+
+def _run_ensemble(sc: Scenario, reps: int, requested: int | None, out_dir: Path | None,
+                  as_json: bool, profile: bool, runs: Any) -> None:
+    """`run --reps`: the seeds in parallel, the catalog written by this process only."""
+    from purgesim.catalog import new_id
+    from purgesim.ensemble import RepFailed, run_ensemble, seeds_for, write_ensemble
+
+    seeds = seeds_for(sc.seed, reps)
+    workers = _ensemble_workers(sc, reps, requested)
+    ensemble_id = new_id()
+    run_ids: dict[int, str] = {}
+    t0 = time.perf_counter()
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total} seeds"), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(f"{sc.name} at 1:{sc.scale} on {workers} process(es)", total=reps)
+
+        def started(seed: int, where: Path | None) -> dict[str, Any]:
+            run_ids[seed] = runs.start(scenario=sc.name, seed=seed, scale=sc.scale,
+                                       weeks=sc.weeks, out_dir=where, ensemble=ensemble_id)
+            return {"run_id": run_ids[seed], "ensemble": ensemble_id}
+
+        def done(rep: Any) -> None:
+            runs.complete(run_ids[rep.seed], rep.summary, rep.wall_seconds,
+                          started=rep.started, finished=rep.finished)
+            bar.update(task, advance=1, description=f"{sc.name}: seed {rep.seed} done")
+
+        try:
+            ensemble = run_ensemble(
+                sc, seeds, workers=workers, out=out_dir, on_start=started, on_done=done,
+                on_failed=lambda seed, exc: runs.fail(run_ids[seed], _reason(exc)))
+        except RepFailed as exc:
+            err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(code=1) from None
+    wall = time.perf_counter() - t0
+    if out_dir is not None:
+        try:
+            write_ensemble(ensemble, out_dir, meta={
+                "wall_seconds": round(wall, 3), "workers": workers, "ensemble": ensemble_id,
+                "run_ids": {str(s): run_ids[s] for s in seeds}})
+        except OSError as exc:
+            err.print(f"error: --out {out_dir}: cannot write the ensemble summary: {exc}",
+                      highlight=False, markup=False, soft_wrap=True)
+            raise typer.Exit(code=1) from None
+    if as_json:
+        sys.stdout.write(json.dumps(ensemble.summary) + "\n")
+    else:
+        _print_summary(ensemble.summary)
+        if out_dir is not None:
+            out.print(f"results written to {out_dir} (one folder per seed, and summary.json)")
+    if profile:
+        _print_profile(ensemble.timings(), f"mean time per phase over {reps} seeds "
+                       f"({wall:.2f} s wall on {workers} process(es))", as_json)
+
+
 def _cores() -> int:
     import os
 
@@ -155,21 +231,49 @@ def _check_memory(sc: Scenario) -> None:
         raise typer.Exit(code=2) from None
 
 
+def _fig(value: Any, fmt: str = "{:,.0f}") -> str:
+    """A number, or an ensemble's {mean, p05, p95} as 'mean (p05-p95)'; 'n/a' for null.
+    Counts in an interval are shown to three significant figures ('142k'), so that a cell
+    wraps at its space instead of being cut in a narrow terminal."""
+    if isinstance(value, dict):
+        if value.get("mean") is None:
+            return "n/a"
+        ends = [_compact(value[k]) if fmt == "{:,.0f}" else fmt.format(value[k])
+                for k in ("p05", "p95")]
+        return f"{fmt.format(value['mean'])} ({ends[0]}-{ends[1]})"
+    return "n/a" if value is None else fmt.format(value)
+
+
+def _compact(x: float) -> str:
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= size:
+            return f"{x / size:.3g}{suffix}"
+    return f"{x:,.0f}"
+
+
 def _print_summary(s: dict[str, Any]) -> None:
-    out.print(f"[bold]{escape(s['scenario'])}[/bold]: {s['agents']:,} agents at 1:{s['scale']}, "
-              f"{s['weeks']} weeks, seed {s['seed']}. Figures are real people.")
+    """The summary of a run, or of an ensemble (every figure as mean and 90% interval)."""
+    if "seeds" in s:
+        seeds = s["seeds"]
+        out.print(f"[bold]{escape(s['scenario'])}[/bold]: mean (90% interval) over {s['reps']} "
+                  f"seeds ({seeds[0]}..{seeds[-1]}), {_fig(s['agents']['mean'])} agents at "
+                  f"1:{s['scale']}, {s['weeks']} weeks. Figures are real people.")
+    else:
+        out.print(f"[bold]{escape(s['scenario'])}[/bold]: {s['agents']:,} agents at "
+                  f"1:{s['scale']}, {s['weeks']} weeks, seed {s['seed']}. Figures are real "
+                  "people.")
     years = Table(title="by year (arrests by arrest date, convictions by sentence date)")
     for col in ("year", "arrested", "convicted", "category 1 (shot)", "category 2 (camp)"):
         years.add_column(col, justify="right")
     for year, v in s["by_year"].items():
-        years.add_row(year, f"{v['arrested']:,}", f"{v['convicted']:,}", f"{v['cat1']:,}",
-                      f"{v['cat2']:,}")
+        years.add_row(year, _fig(v["arrested"]), _fig(v["convicted"]), _fig(v["cat1"]),
+                      _fig(v["cat2"]))
     out.print(years)
     totals = Table(title="totals")
     totals.add_column("outcome")
     totals.add_column("people", justify="right")
     for key, value in s["totals"].items():
-        totals.add_row(key.replace("_", " "), f"{value:,}")
+        totals.add_row(key.replace("_", " "), _fig(value))
     out.print(totals)
     sources = Table(title="arrests by source and by operation")
     sources.add_column("source")
@@ -182,13 +286,13 @@ def _print_summary(s: dict[str, Any]) -> None:
     for i in range(max(len(src), len(ops))):
         a = src[i] if i < len(src) else ("", None)
         b = ops[i] if i < len(ops) else ("", None)
-        sources.add_row(a[0], "" if a[1] is None else f"{a[1]:,}", b[0],
-                        "" if b[1] is None else f"{b[1]['arrested']:,}",
-                        "" if b[1] is None else f"{b[1]['convicted']:,}")
+        sources.add_row(a[0], "" if a[1] is None else _fig(a[1]), b[0],
+                        "" if b[1] is None else _fig(b[1]["arrested"]),
+                        "" if b[1] is None else _fig(b[1]["convicted"]))
     out.print(sources)
     share = s["innocent_share"]
     out.print("innocent share of the convicted: "
-              + ("n/a (nobody convicted)" if share is None else f"{share:.2%}")
+              + ("n/a (nobody convicted)" if share is None else _fig(share, "{:.2%}"))
               + " (depends on the assumed prevalence of real guilt, population.guilty_prevalence)")
 
 
