@@ -601,6 +601,37 @@ def sql(
 
 
 @app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A folder written by `purgesim run --out`.")],
+    graph: Annotated[Path | None, typer.Option(
+        "--graph", help="Write the cascade (who named whom) as GraphML here.")] = None,
+    edges: Annotated[Path | None, typer.Option(
+        "--edges", help="Write its edges (source, target, week, via) as Parquet here.")] = None,
+) -> None:
+    """Export a run's cascade of accusations as a graph (GraphML) and an edge list."""
+    from purgesim.export import ExportError
+    from purgesim.export import export as run_export
+
+    if graph is None and edges is None:
+        err.print("error: nothing to export; allowed: --graph FILE.graphml and/or "
+                  "--edges FILE.parquet", markup=False, highlight=False)
+        raise typer.Exit(code=2)
+    try:
+        counts = run_export(run_dir, graph=graph, edges=edges)
+    except ExportError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    except OSError as exc:
+        err.print(f"error: cannot write the export: {exc}", markup=False, highlight=False,
+                  soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    written = " and ".join(str(p) for p in (graph, edges) if p is not None)
+    out.print(f"{counts['nodes']:,} people ({counts['arrests']:,} arrested) and "
+              f"{counts['edges']:,} accusations written to {written}", highlight=False,
+              markup=False, soft_wrap=True)
+
+
+@app.command()
 def scenarios() -> None:
     """List the shipped scenarios."""
     table = Table(title="shipped scenarios")
