@@ -42,7 +42,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id         VARCHAR PRIMARY KEY,
     ensemble       VARCHAR,           -- shared by the reps of one `run --reps`
-    command        VARCHAR NOT NULL,  -- 'run' or 'compare'
+    command        VARCHAR NOT NULL,  -- 'run' (compare does not register its runs yet)
     scenario       VARCHAR NOT NULL,
     seed           BIGINT NOT NULL,
     scale          BIGINT NOT NULL,
@@ -288,10 +288,15 @@ def _attach_run_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE TEMP TABLE _{table}_files (run_id VARCHAR, path VARCHAR)")
         con.executemany(f"INSERT INTO _{table}_files VALUES (?, ?)", files)
         listing = ", ".join(_sql_string(path) for _, path in files)
-        con.execute(
-            f"CREATE TEMP VIEW {table} AS SELECT f.run_id, t.* "
-            f"FROM read_parquet([{listing}], union_by_name = true) AS t "
-            f"JOIN _{table}_files AS f ON t.filename = f.path")
+        try:
+            con.execute(
+                f"CREATE TEMP VIEW {table} AS SELECT f.run_id, t.* "
+                f"FROM read_parquet([{listing}], union_by_name = true) AS t "
+                f"JOIN _{table}_files AS f ON t.filename = f.path")
+        except duckdb.Error:
+            # an unreadable file must not block queries that do not need the view; a query
+            # that does is told the view does not exist, and can read the files by path
+            continue
 
 
 def _sql_string(text: str) -> str:

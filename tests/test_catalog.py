@@ -145,8 +145,9 @@ def test_a_write_that_fails_warns_instead_of_raising(tmp_path):
 @pytest.fixture
 def cataloged_run(catalog, tmp_path):
     out = tmp_path / "gt"
-    done = purgesim("run", "--scale", SCALE, "--seed", "1", "--out", str(out), "--json")
-    assert done.returncode == 0, done.stderr
+    done = runner.invoke(app, ["run", "--scale", SCALE, "--seed", "1", "--out", str(out),
+                               "--json"])
+    assert done.exit_code == 0, done.output
     return one_json(done.stdout), out
 
 
@@ -208,6 +209,29 @@ def test_sql_command_reads_the_catalog_and_the_parquet_files(cataloged_run):
     result = runner.invoke(app, ["sql", query])
     assert result.exit_code == 0, result.output
     assert "169" in result.stdout
+
+
+def test_catalog_option_beats_the_environment(catalog, tmp_path):
+    mine = tmp_path / "elsewhere" / "mine.duckdb"
+    result = runner.invoke(app, ["run", "--scale", SCALE, "--catalog", str(mine), "--json"])
+    assert result.exit_code == 0, result.output
+    assert not catalog.exists()
+    assert [r["status"] for r in Catalog(mine).runs()] == ["complete"]
+    listed = runner.invoke(app, ["runs", "--catalog", str(mine), "--json"])
+    assert len(one_json(listed.stdout)["runs"]) == 1
+    query = runner.invoke(app, ["sql", "SELECT count(*) AS n FROM runs", "--catalog", str(mine),
+                                "--json"])
+    assert one_json(query.stdout)["rows"] == [{"n": 1}]
+
+
+def test_an_unreadable_parquet_file_does_not_block_other_queries(cataloged_run):
+    _, out = cataloged_run
+    (out / "events.parquet").write_text("not parquet")
+    result = runner.invoke(app, ["sql", "SELECT count(*) AS n FROM runs", "--json"])
+    assert result.exit_code == 0, result.output
+    assert one_json(result.stdout)["rows"] == [{"n": 1}]
+    result = runner.invoke(app, ["sql", "SELECT count(*) FROM weekly", "--json"])
+    assert result.exit_code == 0, result.output
 
 
 def test_sql_command_is_read_only_and_reports_errors(cataloged_run):
