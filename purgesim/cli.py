@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -43,14 +44,26 @@ def _load(ref: str, **overrides: Any) -> Scenario:
         raise typer.Exit(code=2) from None
 
 
+CatalogOpt = Annotated[Path | None, typer.Option(
+    "--catalog", help="The run catalog (DuckDB file); default: $PURGESIM_CATALOG, else "
+                      "catalog.duckdb in the user's data folder.")]
+
+
 @app.command()
 def run(
     scenario: ScenarioArg = "great-terror",
     scale: Annotated[int | None, typer.Option(help="Real people per agent (1 = everyone).")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (with --reps: the first).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write result files here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     profile: Annotated[bool, typer.Option(help="Show time spent in each phase.")] = False,
+    reps: Annotated[int, typer.Option(
+        min=1, help="Run this many seeds (seed, seed+1, ...) and report mean and 90% "
+                    "interval.")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="With --reps: processes to run on (default: one per core, as memory "
+                    "allows).")] = None,
+    catalog: CatalogOpt = None,
 ) -> None:
     """Run a scenario and summarise it (real people, not agents)."""
     from purgesim.engine.sim import Sim
@@ -60,24 +73,38 @@ def run(
         err.print(f"error: --out {out_dir}: exists and is not a folder; allowed: a folder "
                   "(created if missing)", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(code=2)
+    _check_memory(sc)
+    runs = _open_catalog(catalog)
+    if reps > 1:
+        _run_ensemble(sc, reps, workers, out_dir, as_json, profile, runs)
+        return
+    run_id = runs.start(scenario=sc.name, seed=sc.seed, scale=sc.scale, weeks=sc.weeks,
+                        out_dir=out_dir)
     t0 = time.perf_counter()
-    sim = Sim(sc)
-    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total} weeks"), TimeElapsedColumn(),
-                  console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task(f"building {sc.name} at 1:{sc.scale}", total=sc.weeks)
-        sim.init()
-        bar.update(task, description=f"running {sc.name}")
-        result = sim.run(progress=lambda done, total: bar.update(task, completed=done))
-    wall = time.perf_counter() - t0
-    summary = result.summary()
-    if out_dir is not None:
-        try:
-            result.write(out_dir, meta={"wall_seconds": round(wall, 3)})
-        except OSError as exc:
-            err.print(f"error: --out {out_dir}: cannot write the results: {exc}",
-                      highlight=False, markup=False, soft_wrap=True)
-            raise typer.Exit(code=1) from None
+    try:
+        sim = Sim(sc)
+        with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                      TextColumn("{task.completed}/{task.total} weeks"), TimeElapsedColumn(),
+                      console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task(f"building {sc.name} at 1:{sc.scale}", total=sc.weeks)
+            sim.init()
+            bar.update(task, description=f"running {sc.name}")
+            result = sim.run(progress=lambda done, total: bar.update(task, completed=done))
+        wall = time.perf_counter() - t0
+        summary = result.summary()
+        if out_dir is not None:
+            try:
+                result.write(out_dir, meta={"wall_seconds": round(wall, 3), "run_id": run_id})
+            except OSError as exc:
+                err.print(f"error: --out {out_dir}: cannot write the results: {exc}",
+                          highlight=False, markup=False, soft_wrap=True)
+                runs.fail(run_id, f"cannot write the results: {exc}", time.perf_counter() - t0)
+                raise typer.Exit(code=1) from None
+    except BaseException as exc:
+        if not isinstance(exc, typer.Exit):
+            runs.fail(run_id, _reason(exc), time.perf_counter() - t0)
+        raise
+    runs.complete(run_id, summary, wall)
     if as_json:
         sys.stdout.write(json.dumps(summary) + "\n")
     else:
@@ -85,13 +112,105 @@ def run(
         if out_dir is not None:
             out.print(f"results written to {out_dir}")
     if profile:
-        console = err if as_json else out
-        table = Table(title=f"time per phase ({wall:.2f} s wall)")
-        table.add_column("phase")
-        table.add_column("seconds", justify="right")
-        for phase, seconds in result.timings.items():
-            table.add_row(phase, f"{seconds:.3f}")
-        console.print(table)
+        _print_profile(result.timings, f"time per phase ({wall:.2f} s wall)", as_json)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _open_catalog(path: Path | None) -> Any:
+    """The run catalog; a write that fails warns once on stderr and the run goes on."""
+    from purgesim.catalog import Catalog
+
+    warned = False
+
+    def warn(message: str) -> None:
+        nonlocal warned
+        if not warned:
+            err.print(f"warning: {message}; the run goes on without the catalog",
+                      markup=False, highlight=False, soft_wrap=True)
+        warned = True
+
+    return Catalog(path, on_error=warn)
+
+
+def _print_profile(timings: dict[str, float], title: str, as_json: bool) -> None:
+    table = Table(title=title)
+    table.add_column("phase")
+    table.add_column("seconds", justify="right")
+    for phase, seconds in timings.items():
+        table.add_row(phase, f"{seconds:.3f}")
+    (err if as_json else out).print(table)
+
+
+def _ensemble_workers(sc: Scenario, reps: int, requested: int | None) -> int:
+    """One process per core (or as requested), no more than the reps, and no more than the
+    memory available holds runs of this scale at once."""
+    from purgesim.memory import agents_for_scale, available_bytes, estimate_bytes
+
+    fit = max(1, int(available_bytes() * 0.8) // estimate_bytes(agents_for_scale(sc.scale)))
+    wanted = min(requested or _cores(), reps)
+    if wanted > fit:
+        err.print(f"note: {fit} process(es) at a time: the memory available holds no more "
+                  f"runs at 1:{sc.scale}", markup=False, highlight=False, soft_wrap=True)
+    return min(wanted, fit)
+
+
+def _run_ensemble(sc: Scenario, reps: int, requested: int | None, out_dir: Path | None,
+                  as_json: bool, profile: bool, runs: Any) -> None:
+    """`run --reps`: the seeds in parallel, the catalog written by this process only."""
+    from purgesim.catalog import new_id
+    from purgesim.ensemble import RepFailed, run_ensemble, seeds_for, write_ensemble
+
+    seeds = seeds_for(sc.seed, reps)
+    workers = _ensemble_workers(sc, reps, requested)
+    ensemble_id = new_id()
+    run_ids: dict[int, str] = {}
+    t0 = time.perf_counter()
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total} seeds"), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(f"{sc.name} at 1:{sc.scale} on {workers} process(es)", total=reps)
+
+        def started(seed: int, where: Path | None) -> dict[str, Any]:
+            run_ids[seed] = runs.start(scenario=sc.name, seed=seed, scale=sc.scale,
+                                       weeks=sc.weeks, out_dir=where, ensemble=ensemble_id)
+            return {"run_id": run_ids[seed], "ensemble": ensemble_id}
+
+        def done(rep: Any) -> None:
+            runs.complete(run_ids[rep.seed], rep.summary, rep.wall_seconds,
+                          started=rep.started, finished=rep.finished)
+            bar.update(task, advance=1, description=f"{sc.name}: seed {rep.seed} done")
+
+        try:
+            ensemble = run_ensemble(
+                sc, seeds, workers=workers, out=out_dir, on_start=started, on_done=done,
+                on_failed=lambda seed, exc: runs.fail(run_ids[seed], _reason(exc)))
+        except RepFailed as exc:
+            err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(code=1) from None
+    wall = time.perf_counter() - t0
+    if out_dir is not None:
+        try:
+            write_ensemble(ensemble, out_dir, meta={
+                "wall_seconds": round(wall, 3), "workers": workers, "ensemble": ensemble_id,
+                "run_ids": {str(s): run_ids[s] for s in seeds}})
+        except OSError as exc:
+            err.print(f"error: --out {out_dir}: cannot write the ensemble summary: {exc}",
+                      highlight=False, markup=False, soft_wrap=True)
+            raise typer.Exit(code=1) from None
+    if as_json:
+        sys.stdout.write(json.dumps(ensemble.summary) + "\n")
+    else:
+        _print_summary(ensemble.summary)
+        if out_dir is not None:
+            out.print(f"results written to {out_dir} (one folder per seed, and summary.json)")
+    if profile:
+        _print_profile(ensemble.timings(), f"mean time per phase over {reps} seeds "
+                       f"({wall:.2f} s wall on {workers} process(es))", as_json)
 
 
 def _cores() -> int:
@@ -112,21 +231,49 @@ def _check_memory(sc: Scenario) -> None:
         raise typer.Exit(code=2) from None
 
 
+def _fig(value: Any, fmt: str = "{:,.0f}") -> str:
+    """A number, or an ensemble's {mean, p05, p95} as 'mean (p05-p95)'; 'n/a' for null.
+    Counts in an interval are shown to three significant figures ('142k'), so that a cell
+    wraps at its space instead of being cut in a narrow terminal."""
+    if isinstance(value, dict):
+        if value.get("mean") is None:
+            return "n/a"
+        ends = [_compact(value[k]) if fmt == "{:,.0f}" else fmt.format(value[k])
+                for k in ("p05", "p95")]
+        return f"{fmt.format(value['mean'])} ({ends[0]}-{ends[1]})"
+    return "n/a" if value is None else fmt.format(value)
+
+
+def _compact(x: float) -> str:
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= size:
+            return f"{x / size:.3g}{suffix}"
+    return f"{x:,.0f}"
+
+
 def _print_summary(s: dict[str, Any]) -> None:
-    out.print(f"[bold]{escape(s['scenario'])}[/bold]: {s['agents']:,} agents at 1:{s['scale']}, "
-              f"{s['weeks']} weeks, seed {s['seed']}. Figures are real people.")
+    """The summary of a run, or of an ensemble (every figure as mean and 90% interval)."""
+    if "seeds" in s:
+        seeds = s["seeds"]
+        out.print(f"[bold]{escape(s['scenario'])}[/bold]: mean (90% interval) over {s['reps']} "
+                  f"seeds ({seeds[0]}..{seeds[-1]}), {_fig(s['agents']['mean'])} agents at "
+                  f"1:{s['scale']}, {s['weeks']} weeks. Figures are real people.")
+    else:
+        out.print(f"[bold]{escape(s['scenario'])}[/bold]: {s['agents']:,} agents at "
+                  f"1:{s['scale']}, {s['weeks']} weeks, seed {s['seed']}. Figures are real "
+                  "people.")
     years = Table(title="by year (arrests by arrest date, convictions by sentence date)")
     for col in ("year", "arrested", "convicted", "category 1 (shot)", "category 2 (camp)"):
         years.add_column(col, justify="right")
     for year, v in s["by_year"].items():
-        years.add_row(year, f"{v['arrested']:,}", f"{v['convicted']:,}", f"{v['cat1']:,}",
-                      f"{v['cat2']:,}")
+        years.add_row(year, _fig(v["arrested"]), _fig(v["convicted"]), _fig(v["cat1"]),
+                      _fig(v["cat2"]))
     out.print(years)
     totals = Table(title="totals")
     totals.add_column("outcome")
     totals.add_column("people", justify="right")
     for key, value in s["totals"].items():
-        totals.add_row(key.replace("_", " "), f"{value:,}")
+        totals.add_row(key.replace("_", " "), _fig(value))
     out.print(totals)
     sources = Table(title="arrests by source and by operation")
     sources.add_column("source")
@@ -139,13 +286,13 @@ def _print_summary(s: dict[str, Any]) -> None:
     for i in range(max(len(src), len(ops))):
         a = src[i] if i < len(src) else ("", None)
         b = ops[i] if i < len(ops) else ("", None)
-        sources.add_row(a[0], "" if a[1] is None else f"{a[1]:,}", b[0],
-                        "" if b[1] is None else f"{b[1]['arrested']:,}",
-                        "" if b[1] is None else f"{b[1]['convicted']:,}")
+        sources.add_row(a[0], "" if a[1] is None else _fig(a[1]), b[0],
+                        "" if b[1] is None else _fig(b[1]["arrested"]),
+                        "" if b[1] is None else _fig(b[1]["convicted"]))
     out.print(sources)
     share = s["innocent_share"]
     out.print("innocent share of the convicted: "
-              + ("n/a (nobody convicted)" if share is None else f"{share:.2%}")
+              + ("n/a (nobody convicted)" if share is None else _fig(share, "{:.2%}"))
               + " (depends on the assumed prevalence of real guilt, population.guilty_prevalence)")
 
 
@@ -387,6 +534,130 @@ def calibrate(
                       f"{shipped[pname]:.4g}", "yes" if inside else "[red]no[/red]")
     out.print(table)
     out.print(f"fitted scenario: {target / 'scenario.toml'}", highlight=False)
+
+
+@app.command("runs")
+def list_runs(
+    scenario: Annotated[str | None, typer.Option(help="Only runs of this scenario.")] = None,
+    status: Annotated[str | None, typer.Option(
+        help="Only runs with this status: running, incomplete (killed halfway), complete, "
+             "failed.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many (newest first).")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    catalog: CatalogOpt = None,
+) -> None:
+    """List the runs in the catalog, newest first."""
+    from purgesim.catalog import SHOWN_STATUSES, Catalog, CatalogError
+
+    if status is not None and status not in SHOWN_STATUSES:
+        err.print(f"error: --status {status}: allowed: {', '.join(SHOWN_STATUSES)}",
+                  markup=False, highlight=False)
+        raise typer.Exit(code=2)
+    store = Catalog(catalog)
+    try:
+        rows = store.runs(scenario=scenario, status=status, limit=limit)
+    except CatalogError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    if as_json:
+        sys.stdout.write(json.dumps({"catalog": str(store.path), "runs": rows}, default=str)
+                         + "\n")
+        return
+    if not rows:
+        out.print(f"no runs{'' if scenario is None and status is None else ' match'} in "
+                  f"{store.path}", highlight=False, markup=False, soft_wrap=True)
+        return
+    wide = out.width >= 120  # room for the wall time and the output folder
+    table = Table(title=f"runs in {store.path} (newest first, times in UTC)",
+                  box=box.SIMPLE_HEAD)
+    columns = ["id", "started", "scenario", "seed", "scale", "status", "arrested"]
+    columns += ["wall s", "output"] if wide else []
+    for col in columns:
+        numeric = col in ("seed", "scale", "wall s", "arrested")
+        table.add_column(col, justify="right" if numeric else "left",
+                         overflow="fold", no_wrap=numeric or col in ("id", "status"),
+                         min_width={"started": 10, "scenario": 8}.get(col))
+    colour = {"complete": "green", "failed": "red", "incomplete": "yellow", "running": "cyan"}
+    for r in rows:
+        shown = r["shown_status"]
+        cells = [r["run_id"], f"{r['started']:%Y-%m-%d %H:%M}", escape(r["scenario"]),
+                 str(r["seed"]), str(r["scale"]), f"[{colour[shown]}]{shown}[/]",
+                 "" if r["arrested"] is None else f"{r['arrested']:,}"]
+        if wide:
+            cells += ["" if r["wall_seconds"] is None else f"{r['wall_seconds']:.1f}",
+                      escape(r["out_dir"] or "")]
+        table.add_row(*cells)
+    out.print(table)
+    if not wide:
+        out.print("(wall times and output folders: a terminal 120 columns wide, or --json)",
+                  style="dim")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One SQL statement (DuckDB dialect).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    max_rows: Annotated[int, typer.Option(
+        min=1, help="Show at most this many rows in the table (not with --json).")] = 100,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Query the run catalog (table `runs`; views `events` and `weekly` over the Parquet
+    files of complete runs) or any Parquet file, read-only."""
+    from purgesim.catalog import Catalog, CatalogError
+
+    store = Catalog(catalog)
+    try:
+        names, rows = store.query(query)
+    except CatalogError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    if as_json:
+        sys.stdout.write(json.dumps({"columns": names,
+                                     "rows": [dict(zip(names, r, strict=True)) for r in rows]},
+                                    default=str) + "\n")
+        return
+    table = Table()
+    for i, name in enumerate(names):
+        numeric = any(isinstance(r[i], int | float) and not isinstance(r[i], bool)
+                      for r in rows[:max_rows])
+        table.add_column(escape(name), justify="right" if numeric else "left")
+    for r in rows[:max_rows]:
+        table.add_row(*("[dim]null[/dim]" if v is None else escape(str(v)) for v in r))
+    out.print(table)
+    if len(rows) > max_rows:
+        out.print(f"{len(rows) - max_rows:,} more rows not shown (add LIMIT, or --max-rows, "
+                  "or --json)")
+
+
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A folder written by `purgesim run --out`.")],
+    graph: Annotated[Path | None, typer.Option(
+        "--graph", help="Write the cascade (who named whom) as GraphML here.")] = None,
+    edges: Annotated[Path | None, typer.Option(
+        "--edges", help="Write its edges (source, target, week, via) as Parquet here.")] = None,
+) -> None:
+    """Export a run's cascade of accusations as a graph (GraphML) and an edge list."""
+    from purgesim.export import ExportError
+    from purgesim.export import export as run_export
+
+    if graph is None and edges is None:
+        err.print("error: nothing to export; allowed: --graph FILE.graphml and/or "
+                  "--edges FILE.parquet", markup=False, highlight=False)
+        raise typer.Exit(code=2)
+    try:
+        counts = run_export(run_dir, graph=graph, edges=edges)
+    except ExportError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    except OSError as exc:
+        err.print(f"error: cannot write the export: {exc}", markup=False, highlight=False,
+                  soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    written = " and ".join(str(p) for p in (graph, edges) if p is not None)
+    out.print(f"{counts['nodes']:,} people ({counts['arrests']:,} arrested) and "
+              f"{counts['edges']:,} accusations written to {written}", highlight=False,
+              markup=False, soft_wrap=True)
 
 
 @app.command()
