@@ -359,6 +359,7 @@ def history(
 ) -> None:
     """Compare a scenario with the archival record, figure by figure."""
     from purgesim.calibration import overrides, posterior_draws, posterior_path
+    from purgesim.ensemble import spread
     from purgesim.history import compare_runs, error_summary
     from purgesim.run import run as run_scenario
 
@@ -385,7 +386,7 @@ def history(
                 shares.append(run_scenario(_with(sc, population__guilty_prevalence=p), seed=s)
                               .summary()["innocent_share"])
                 bar.advance(task)
-            sensitivity.append({"guilty_prevalence": p, **_spread(shares)})
+            sensitivity.append({"guilty_prevalence": p, **spread(shares)})
         # each posterior draw runs with its own seed: the interval covers both uncertainties
         over_posterior = []
         for i, params in enumerate(draws):
@@ -396,8 +397,8 @@ def history(
     headlines = (("arrested", lambda s: s["totals"]["arrested"]),
                  ("shot", lambda s: s["totals"]["cat1"]),
                  ("innocent_share", lambda s: s["innocent_share"]))
-    headline = {key: _spread([f(s) for s in summaries]) for key, f in headlines}
-    headline_posterior = ({key: _spread([f(s) for s in over_posterior]) for key, f in headlines}
+    headline = {key: spread([f(s) for s in summaries]) for key, f in headlines}
+    headline_posterior = ({key: spread([f(s) for s in over_posterior]) for key, f in headlines}
                           if over_posterior else None)
     report = {"scenario": sc.name, "scale": sc.scale, "seeds": seeds,
               "calibration": sc.calibration or None, "targets": targets, "figures": rows,
@@ -455,16 +456,6 @@ def history(
 
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
-
-
-def _spread(values: list[float | None]) -> dict[str, float | None]:
-    import numpy as np
-
-    v = np.array([x for x in values if x is not None], dtype=float)
-    if len(v) == 0:
-        return {"mean": None, "p05": None, "p95": None}
-    return {"mean": float(v.mean()), "p05": float(np.percentile(v, 5)),
-            "p95": float(np.percentile(v, 95))}
 
 
 def _with(sc: Scenario, **changes: Any) -> Scenario:
