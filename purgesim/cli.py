@@ -197,6 +197,38 @@ def compare(
 
 
 @app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A folder written by `purgesim run --out`.")],
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="The HTML file to write (default: RUN_DIR/report.html).")
+    ] = None,
+    png: Annotated[Path | None, typer.Option(
+        help="Also draw the charts as PNG files in this folder (needs Chromium or Chrome).")
+    ] = None,
+) -> None:
+    """Write a self-contained HTML report (Plotly charts) of a saved run."""
+    from purgesim.report import PngError, ReportError, write_report
+
+    try:
+        written = write_report(run_dir, output, png=png)
+    except PngError as exc:
+        err.print(f"error: --png {png}: {exc} (the HTML report was written to "
+                  f"{output or run_dir / 'report.html'})", highlight=False, markup=False,
+                  soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    except ReportError as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    except OSError as exc:
+        err.print(f"error: cannot write the report: {exc}", highlight=False, markup=False,
+                  soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    out.print(f"report written to {written} ({written.stat().st_size / 1e6:.1f} MB)"
+              + (f"; PNG files in {png}" if png is not None else ""),
+              highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command()
 def history(
     scenario: ScenarioArg = "great-terror",
     reps: Annotated[int, typer.Option(min=1, help="Seeds to run (seed, seed+1, ...).")] = 5,
