@@ -13,11 +13,13 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 import purgesim as ps
 from purgesim.cli import app
+from purgesim.compare import compare
 from purgesim.history import compare_runs
 from purgesim.report import (
     PngError,
@@ -29,6 +31,7 @@ from purgesim.report import (
     run_charts,
     run_series,
     sample_cascade,
+    write_compare_report,
     write_report,
 )
 from purgesim.scenario import load_scenario
@@ -235,3 +238,41 @@ def test_png_files_of_the_charts(saved, tmp_path):
     assert names[0] == "01-arrests-by-source.png" and len(names) == 9
     for path in folder.iterdir():
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+
+
+# --------------------------------------------------------------------------------------------
+# compare --report
+
+
+def test_compare_report_in_chromium(tmp_path):
+    result = compare(["great-terror", "courts"], seeds=[1], scale=SCALE, series=True)
+    gt = result["scenarios"]["great-terror"]
+    assert sum(gt["series"]["arrests"]) == pytest.approx(gt["mean"]["arrested"])
+    path = write_compare_report(result, tmp_path / "compare.html")
+    errors, plots = open_in_chromium(path, tmp_path / "compare.png")
+    assert errors == []
+    assert len(plots) == 4
+    for plot in plots:
+        assert all(size > 0 for size in plot["sizes"]), plot
+    text = path.read_text(encoding="utf-8")
+    assert "innocent share of the convicted" in text and "courts" in text
+
+
+def test_compare_series_is_the_mean_over_seeds():
+    one = compare(["no-torture"], seeds=[1], scale=SCALE, series=True)
+    two = compare(["no-torture"], seeds=[2], scale=SCALE, series=True)
+    both = compare(["no-torture"], seeds=[1, 2], scale=SCALE, series=True, workers=2)
+    a, b, m = (r["scenarios"]["no-torture"]["series"]["arrests"] for r in (one, two, both))
+    assert m == pytest.approx(list((np.array(a) + np.array(b)) / 2))
+    assert "series" not in compare(["no-torture"], seeds=[1], scale=SCALE)["scenarios"][
+        "no-torture"]
+
+
+def test_compare_command_writes_a_report(tmp_path):
+    path = tmp_path / "c.html"
+    done = runner.invoke(app, ["compare", "great-terror", "no-quotas", "--scale", str(SCALE),
+                               "--workers", "1", "--report", str(path), "--json"])
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)  # stdout stays one JSON object
+    assert set(data["scenarios"]) == {"great-terror", "no-quotas"}
+    assert path.is_file() and f"report written to {path}" in done.stderr
