@@ -98,7 +98,8 @@ def compare(scenarios: Sequence[str], seeds: Sequence[int], scale: int | None = 
         if series:
             from purgesim.report import mean_series
 
-            entry["series"] = mean_series([done[(i, seed)][1] for seed in seeds])
+            entry["series"] = mean_series(
+                [s for seed in seeds if (s := done[(i, seed)][1]) is not None])
         result["scenarios"][scenario.name if scenario.name not in result["scenarios"] else ref] = (
             entry)
     return result

@@ -44,6 +44,10 @@ WINDOW_WEEKS = 4
 CASCADE_GENERATIONS = 6
 CASCADE_MAX_NODES = 150
 REQUIRED_FILES = ("events.parquet", "weekly.parquet", "scenario.toml")
+EVENT_COLUMNS = ("person", "week", "date", "region", "occupation", "operation", "source",
+                 "parent", "tortured", "confessed", "named", "sentence", "sentence_date",
+                 "guilty", "weight")
+WEEKLY_COLUMNS = ("week", "date", "region")
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
                   "chrome")
 TEMPLATE = "plotly_white"
@@ -113,9 +117,14 @@ def read_run(run_dir: str | Path) -> RunFolder:
         meta = _json_or_none(path / "meta.json") or {}
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise ReportError(f"{path}: cannot read the run's files: {exc}") from None
-    for column in ("week", "date", "region"):
-        if column not in weekly.column_names:
-            raise ReportError(f"{path / 'weekly.parquet'}: no column {column!r}")
+    for name, table, needed in (("events.parquet", events, EVENT_COLUMNS),
+                                ("weekly.parquet", weekly, WEEKLY_COLUMNS)):
+        lacking = [c for c in needed if c not in table.column_names]
+        if lacking:
+            raise ReportError(f"{path / name}: no column {', '.join(lacking)}; allowed: the "
+                              "files of `purgesim run --out`")
+    if weekly.num_rows == 0:
+        raise ReportError(f"{path / 'weekly.parquet'}: no weeks")
     return RunFolder(path, events, weekly, scenario, summary, meta)
 
 

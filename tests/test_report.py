@@ -210,6 +210,24 @@ def test_report_command_refuses_a_folder_that_is_not_a_run(tmp_path):
     assert "Traceback" not in done.output
     done = runner.invoke(app, ["report", str(tmp_path / "nowhere")])
     assert done.exit_code == 2 and "not a folder" in done.stderr
+    for name in ("weekly.parquet", "scenario.toml"):
+        (tmp_path / name).write_text("")
+    done = runner.invoke(app, ["report", str(tmp_path)])  # files that are not what they say
+    assert done.exit_code == 2 and "cannot read the run's files" in done.stderr
+    assert "Traceback" not in done.output
+
+
+def test_report_refuses_an_event_table_without_the_columns_it_charts(saved, tmp_path):
+    import pyarrow.parquet as pq
+
+    for path in saved[1].iterdir():
+        if path.suffix != ".html":
+            shutil.copy(path, tmp_path / path.name)
+    events = pq.read_table(tmp_path / "events.parquet").drop_columns(["guilty", "parent"])
+    pq.write_table(events, tmp_path / "events.parquet")
+    done = runner.invoke(app, ["report", str(tmp_path)])
+    assert done.exit_code == 2
+    assert "events.parquet: no column parent, guilty" in done.stderr
 
 
 def test_png_without_chromium_is_a_clear_error(saved, tmp_path, monkeypatch):
