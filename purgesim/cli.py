@@ -305,6 +305,9 @@ def compare(
     workers: Annotated[int | None, typer.Option(
         min=1, help="Processes to run on (default: one per core).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    report_file: Annotated[Path | None, typer.Option(
+        "--report", help="Also write an HTML report with the scenarios in the same charts.")
+    ] = None,
 ) -> None:
     """Run scenarios on the same seeds and show them side by side."""
     from purgesim.compare import METRICS
@@ -317,8 +320,11 @@ def compare(
         task = bar.add_task("comparing", total=len(scenarios) * seeds)
         result = run_compare(
             scenarios, range(seed, seed + seeds), scale=scale, workers=workers or _cores(),
-            progress=lambda name, s: bar.update(task, advance=1, description=f"{name} seed {s}"))
+            progress=lambda name, s: bar.update(task, advance=1, description=f"{name} seed {s}"),
+            series=report_file is not None)
     if as_json:
+        if report_file is not None:
+            _compare_report(result, report_file, err)
         sys.stdout.write(json.dumps(result) + "\n")
         return
     names = list(result["scenarios"])
@@ -341,6 +347,52 @@ def compare(
                 cells.append(f"{value:,.0f}")
         table.add_row(label, *cells)
     out.print(table)
+    if report_file is not None:
+        _compare_report(result, report_file, out)
+
+
+def _compare_report(result: dict[str, Any], target: Path, console: Console) -> None:
+    from purgesim.report import write_compare_report
+
+    try:
+        written = write_compare_report(result, target)
+    except OSError as exc:
+        err.print(f"error: --report {target}: cannot write the report: {exc}", highlight=False,
+                  markup=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    console.print(f"report written to {written}", highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A folder written by `purgesim run --out`.")],
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="The HTML file to write (default: RUN_DIR/report.html).")
+    ] = None,
+    png: Annotated[Path | None, typer.Option(
+        help="Also draw the charts as PNG files in this folder (needs Chromium or Chrome).")
+    ] = None,
+) -> None:
+    """Write a self-contained HTML report (Plotly charts) of a saved run."""
+    from purgesim.report import PngError, ReportError, write_report
+
+    try:
+        written = write_report(run_dir, output, png=png)
+    except PngError as exc:
+        err.print(f"error: --png {png}: {exc} (the HTML report was written to "
+                  f"{output or run_dir / 'report.html'})", highlight=False, markup=False,
+                  soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    except ReportError as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    except OSError as exc:
+        err.print(f"error: cannot write the report: {exc}", highlight=False, markup=False,
+                  soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    out.print(f"report written to {written} ({written.stat().st_size / 1e6:.1f} MB)"
+              + (f"; PNG files in {png}" if png is not None else ""),
+              highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -48,23 +48,35 @@ def figures(summary: dict[str, Any]) -> dict[str, float | None]:
     return out
 
 
-def _figures_of(scenario: Scenario, seed: int) -> dict[str, float | None]:
-    return figures(run(scenario, seed=seed).summary())
+Run = tuple[dict[str, float | None], dict[str, Any] | None]
+
+
+def _figures_of(scenario: Scenario, seed: int, series: bool = False) -> Run:
+    """One run's figures, and with ``series`` the light weekly series a compare report
+    charts (:func:`purgesim.report.run_series`, a few hundred numbers)."""
+    result = run(scenario, seed=seed)
+    if not series:
+        return figures(result.summary()), None
+    from purgesim.report import run_series
+
+    return figures(result.summary()), run_series(result.events_table(), result.weekly_table())
 
 
 def compare(scenarios: Sequence[str], seeds: Sequence[int], scale: int | None = None,
-            progress: Callable[[str, int], None] | None = None, workers: int = 1
-            ) -> dict[str, Any]:
+            progress: Callable[[str, int], None] | None = None, workers: int = 1,
+            series: bool = False) -> dict[str, Any]:
     """Run every scenario on every seed; return the mean of each figure per scenario, and the
     per-seed values. Scenarios are validated before anything runs. With ``workers`` > 1 the
     runs are spread over that many processes; each run depends only on its scenario and seed,
-    so the result is the same."""
+    so the result is the same. With ``series``, each scenario also gets ``series``: its weekly
+    series averaged over the seeds, for :func:`purgesim.report.write_compare_report`."""
     loaded = [load_scenario(ref, scale=scale) for ref in scenarios]
     jobs = [(i, seed) for i in range(len(loaded)) for seed in seeds]
-    done: dict[tuple[int, int], dict[str, float | None]] = {}
+    done: dict[tuple[int, int], Run] = {}
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            futures = {pool.submit(_figures_of, loaded[i], seed): (i, seed) for i, seed in jobs}
+            futures = {pool.submit(_figures_of, loaded[i], seed, series): (i, seed)
+                       for i, seed in jobs}
             for future in as_completed(futures):
                 i, seed = futures[future]
                 done[(i, seed)] = future.result()
@@ -74,14 +86,20 @@ def compare(scenarios: Sequence[str], seeds: Sequence[int], scale: int | None = 
         for i, seed in jobs:
             if progress is not None:
                 progress(loaded[i].name, seed)
-            done[(i, seed)] = _figures_of(loaded[i], seed)
+            done[(i, seed)] = _figures_of(loaded[i], seed, series)
     result: dict[str, Any] = {"seeds": list(seeds), "scale": loaded[0].scale, "scenarios": {}}
     for i, (ref, scenario) in enumerate(zip(scenarios, loaded, strict=True)):
-        runs = [done[(i, seed)] for seed in seeds]
+        runs = [done[(i, seed)][0] for seed in seeds]
         mean = {}
         for key, _ in METRICS:
             values = [r[key] for r in runs if r[key] is not None]
             mean[key] = None if not values else round(float(np.mean(values)), 6)
-        result["scenarios"][scenario.name if scenario.name not in result["scenarios"] else ref] = {
-            "mean": mean, "runs": runs}
+        entry: dict[str, Any] = {"mean": mean, "runs": runs}
+        if series:
+            from purgesim.report import mean_series
+
+            entry["series"] = mean_series(
+                [s for seed in seeds if (s := done[(i, seed)][1]) is not None])
+        result["scenarios"][scenario.name if scenario.name not in result["scenarios"] else ref] = (
+            entry)
     return result

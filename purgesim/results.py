@@ -113,14 +113,7 @@ class Result:
     def parent_rows(self) -> np.ndarray:
         """Event row of each arrest's parent, or -1 when the parent was never arrested (a
         card-file sweep, or a denouncer who stayed free)."""
-        person = self.columns["person"]
-        parent = self.columns["parent"]
-        order = np.argsort(person, kind="stable")
-        k = np.minimum(np.searchsorted(person[order], parent), max(len(person) - 1, 0))
-        found = (parent >= 0) & (len(person) > 0)
-        if len(person):
-            found &= person[order][k] == parent
-        return np.where(found, order[k] if len(person) else -1, -1)
+        return parent_rows(self.columns["person"], self.columns["parent"])
 
     def root_source(self) -> np.ndarray:
         """For each arrest, the source of the first arrest of its chain: what set it going.
@@ -139,25 +132,8 @@ class Result:
         """Arrests caused per arrest (children arrested per parent arrested), by 4-week window
         of the parents' arrests; the peak over windows with enough arrests to mean something."""
         c = self.columns
-        w = c["weight"].astype(float)
-        parent = self.parent_rows()
-        caused = np.bincount(parent[parent >= 0], weights=w[parent >= 0], minlength=len(w))
-        window = c["week"] // 4
-        n_windows = (self.weeks + 3) // 4
-        arrests = np.bincount(window, weights=w, minlength=n_windows)
-        children = np.bincount(window, weights=caused, minlength=n_windows)
-        agents = np.bincount(window, minlength=n_windows)
-        r = np.where(arrests > 0, children / np.maximum(arrests, 1), np.nan)
-        enough = agents >= REPRODUCTION_MIN_AGENTS
-        peak = int(np.nanargmax(np.where(enough, r, np.nan))) if np.any(enough) else None
-        start = self.scenario.start
-        return {
-            "window_weeks": 4,
-            "dates": [str(start + dt.timedelta(weeks=4 * i)) for i in range(n_windows)],
-            "r": [None if np.isnan(x) else round(float(x), 4) for x in r],
-            "peak": None if peak is None else round(float(r[peak]), 4),
-            "peak_date": None if peak is None else str(start + dt.timedelta(weeks=4 * peak)),
-        }
+        return reproduction(c["week"], c["weight"], self.parent_rows(), self.weeks,
+                            self.scenario.start)
 
     def _elite(self, arrest_year: np.ndarray, cat1: np.ndarray) -> dict[str, int]:
         c = self.columns
@@ -238,7 +214,9 @@ class Result:
 
     # ------------------------------------------------------------------ files
     def write(self, out: str | Path, meta: dict[str, Any] | None = None) -> Path:
-        """Write ``events.parquet``, ``weekly.parquet``, ``scenario.toml`` and ``meta.json``."""
+        """Write ``events.parquet``, ``weekly.parquet``, ``scenario.toml``, ``summary.json``
+        (what :meth:`summary` returns, so that a saved run can be reported without rerunning
+        it) and ``meta.json``."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         _atomic(out / "events.parquet", lambda p: pq.write_table(self.events_table(), p))
@@ -246,6 +224,8 @@ class Result:
         scenario = _toml_ready(self.scenario.to_toml_dict())
         _atomic(out / "scenario.toml", lambda p: Path(p).write_bytes(tomli_w.dumps(scenario)
                                                                       .encode()))
+        summary = json.dumps(self.summary(), indent=2) + "\n"
+        _atomic(out / "summary.json", lambda p: Path(p).write_text(summary))
         from purgesim import __version__
 
         info = {
@@ -260,6 +240,44 @@ class Result:
         }
         _atomic(out / "meta.json", lambda p: Path(p).write_text(json.dumps(info, indent=2) + "\n"))
         return out
+
+
+# ---------------------------------------------------------------------- the cascade, on arrays
+# Module functions, so that a saved event table (purgesim.report) gives the same figures.
+def parent_rows(person: np.ndarray, parent: np.ndarray) -> np.ndarray:
+    """Event row of each arrest's parent (``parent`` holds person ids, -1 for none), or -1
+    when the parent was never arrested."""
+    order = np.argsort(person, kind="stable")
+    k = np.minimum(np.searchsorted(person[order], parent), max(len(person) - 1, 0))
+    found = (parent >= 0) & (len(person) > 0)
+    if len(person):
+        found &= person[order][k] == parent
+    return np.where(found, order[k] if len(person) else -1, -1)
+
+
+def reproduction(week: np.ndarray, weight: np.ndarray, parents: np.ndarray, weeks: int,
+                 start: dt.date, window_weeks: int = 4) -> dict[str, Any]:
+    """Arrests caused per arrest: the people arrested as named (or denounced) by an arrested
+    person, per person arrested, by window of the parents' arrest weeks; ``None`` where a
+    window has no arrests. The peak is taken over windows with enough arrested agents."""
+    w = weight.astype(float)
+    caused = np.bincount(parents[parents >= 0], weights=w[parents >= 0], minlength=len(w))
+    window = week.astype(np.int64) // window_weeks
+    n_windows = (weeks + window_weeks - 1) // window_weeks
+    arrests = np.bincount(window, weights=w, minlength=n_windows)
+    children = np.bincount(window, weights=caused, minlength=n_windows)
+    agents = np.bincount(window, minlength=n_windows)
+    r = np.where(arrests > 0, children / np.maximum(arrests, 1), np.nan)
+    enough = agents >= REPRODUCTION_MIN_AGENTS
+    peak = int(np.nanargmax(np.where(enough, r, np.nan))) if np.any(enough) else None
+    return {
+        "window_weeks": window_weeks,
+        "dates": [str(start + dt.timedelta(weeks=window_weeks * i)) for i in range(n_windows)],
+        "r": [None if np.isnan(x) else round(float(x), 4) for x in r],
+        "peak": None if peak is None else round(float(r[peak]), 4),
+        "peak_date": (None if peak is None
+                      else str(start + dt.timedelta(weeks=window_weeks * peak))),
+    }
 
 
 def _toml_ready(value: Any) -> Any:

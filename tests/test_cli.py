@@ -164,10 +164,14 @@ def test_run_human_summary():
         json.loads(result.stdout)
 
 
-def test_run_out_writes_four_files(run_out):
+def test_run_out_writes_five_files(run_out):
     out = run_out[1]
     assert {p.name for p in out.iterdir()} == {
-        "events.parquet", "weekly.parquet", "scenario.toml", "meta.json"}
+        "events.parquet", "weekly.parquet", "scenario.toml", "summary.json", "meta.json"}
+
+
+def test_run_out_summary_is_the_json_summary(run_out, summary):
+    assert json.loads((run_out[1] / "summary.json").read_text()) == summary
 
 
 def test_run_out_events_table(run_out, summary):
