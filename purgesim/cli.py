@@ -64,11 +64,20 @@ def run(
         min=1, help="With --reps: processes to run on (default: one per core, as memory "
                     "allows).")] = None,
     catalog: CatalogOpt = None,
+    report: Annotated[bool, typer.Option(
+        "--report", help="Also write the HTML report (RUN_DIR/report.html); without --out the "
+                         "results go to runs/SCENARIO-seedN-1_SCALE.")] = False,
 ) -> None:
     """Run a scenario and summarise it (real people, not agents)."""
     from purgesim.engine.sim import Sim
 
     sc = _load(scenario, scale=scale, seed=seed)
+    if report and reps > 1:
+        err.print("error: --report: one run at a time; allowed with --reps 1 (for an ensemble, "
+                  "run `purgesim report` on a seed's folder)", markup=False, soft_wrap=True)
+        raise typer.Exit(code=2)
+    if report and out_dir is None:
+        out_dir = Path("runs") / f"{sc.name}-seed{sc.seed}-1_{sc.scale}"
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         err.print(f"error: --out {out_dir}: exists and is not a folder; allowed: a folder "
                   "(created if missing)", highlight=False, markup=False, soft_wrap=True)
@@ -111,6 +120,11 @@ def run(
         _print_summary(summary)
         if out_dir is not None:
             out.print(f"results written to {out_dir}")
+    if report and out_dir is not None:
+        from purgesim.report import write_report
+
+        page = write_report(out_dir)
+        (err if as_json else out).print(f"report written to {page}", highlight=False)
     if profile:
         _print_profile(result.timings, f"time per phase ({wall:.2f} s wall)", as_json)
 

@@ -202,6 +202,16 @@ def test_report_command_writes_the_default_file_and_another(saved, tmp_path):
     assert other.is_file() and "report written to" in done.stdout
 
 
+def test_run_with_report_writes_results_and_report(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    done = runner.invoke(app, ["run", "--scale", "20000", "--report"])
+    assert done.exit_code == 0, done.output
+    folder = tmp_path / "runs" / "great-terror-seed1-1_20000"
+    assert (folder / "events.parquet").is_file() and (folder / "report.html").is_file()
+    done = runner.invoke(app, ["run", "--scale", "20000", "--reps", "2", "--report"])
+    assert done.exit_code == 2 and "--report" in done.stderr
+
+
 def test_report_command_refuses_a_folder_that_is_not_a_run(tmp_path):
     (tmp_path / "events.parquet").write_text("")
     done = runner.invoke(app, ["report", str(tmp_path)])
