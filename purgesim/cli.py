@@ -434,7 +434,10 @@ def history(
     seeds = list(range(first, first + reps))
     targets = _calibration_targets(sc)
     prevalences = prevalence or [1e-5, 1e-4, 1e-3, 1e-2]
-    shipped = posterior_path(sc.calibration) if sc.calibration else None
+    # the posterior belongs to the calibrated scenario itself: a counterfactual built on it may
+    # change the very parameters a draw would set
+    shipped = (posterior_path(sc.calibration)
+               if sc.calibration and sc.name == _calibrated_scenario(sc) else None)
     draws = [] if shipped is None else posterior_draws(
         shipped, reps if posterior is None else posterior, seed=first)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
@@ -533,6 +536,15 @@ def _with(sc: Scenario, **changes: Any) -> Scenario:
             node = node[part]
         node[leaf] = value
     return Scenario.model_validate(data)
+
+
+def _calibrated_scenario(sc: Scenario) -> str | None:
+    from purgesim.calibration import load_config
+
+    try:
+        return load_config(sc.calibration)[1].scenario
+    except ScenarioError:
+        return None
 
 
 def _calibration_targets(sc: Scenario) -> list[str]:

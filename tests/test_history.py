@@ -188,3 +188,36 @@ def test_posterior_draws_follow_the_weights_reproducibly(tmp_path):
     values = np.array([d["centre.final_grant"] for d in draws])
     assert not np.any(values == 0.1)  # zero weight: never drawn
     assert 0.6 < np.mean(values == 0.3) < 0.9  # three times as likely as 0.2
+
+
+# --------------------------------------------------------------------------------------------
+# the shipped calibration
+
+
+def test_shipped_values_are_the_medians_of_the_shipped_posterior():
+    from purgesim.calibration import posterior_path, shipped_values, weighted_quantiles
+
+    sc = ps.load_scenario("great-terror")
+    assert sc.calibration == "great-terror"
+    _, config = load_config(sc.calibration)
+    posterior = pq.read_table(posterior_path(sc.calibration))
+    weights = np.asarray(posterior["weight"], dtype=float)
+    for name, value in shipped_values(config).items():
+        (median,) = weighted_quantiles(np.asarray(posterior[name], dtype=float), weights, (0.5,))
+        assert value == pytest.approx(median, rel=1e-3, abs=1e-4), name
+
+
+def test_shipped_parameters_fit_their_targets():
+    """Mean of 3 seeds at the default scale: the convictions and death sentences of 1937 and
+    1938 within 10%. Every target is not there yet: the arrests of 1937 come out some 12% high
+    (docs/calibration.md), so the other targets are held to 15%."""
+    sc = ps.load_scenario("great-terror")
+    _, config = load_config(sc.calibration)
+    results = [ps.run(sc, seed=seed) for seed in (1, 2, 3)]
+    rows = compare_runs(results, config.targets)
+    for row in rows:
+        if not row["target"]:
+            continue
+        strict = row["key"].startswith(("convicted_cr_total_193", "death_sentences_cr_193"))
+        bound = 0.10 if strict else 0.15
+        assert abs(row["relative_error"]) < bound, (row["key"], row["relative_error"])
