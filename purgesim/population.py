@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from purgesim import datasets
@@ -43,6 +44,8 @@ PARTY_PROBABILITY = {
 }
 # Offices by tier: district, region (oblast), republic. Assumption.
 OFFICE_TIERS = (0.75, 0.2, 0.05)
+# Per-person random numbers are drawn this many at a time (the same numbers as one big draw).
+_CHUNK = 1 << 20
 
 
 @dataclass
@@ -204,15 +207,31 @@ def _block_sizes(total: int, median: float, sigma: float, size_max: int,
 
 
 def _household_sizes(total: int, mean: float, rng: np.random.Generator) -> np.ndarray:
-    """1 + Poisson(mean - 1) sizes, drawn by inverting the distribution function: a uniform
-    and a binary search each, several times cheaper than numpy's Poisson sampler at 40 million
-    households (the tail beyond 40 members, far below one in a billion, is cut)."""
+    """1 + Poisson(mean - 1) sizes (uint8) adding up exactly to ``total``, drawn by inverting
+    the distribution function: a uniform and a short search each, several times cheaper than
+    numpy's Poisson sampler at 40 million households (the tail beyond 40 members, far below
+    one in a billion, is cut).
+
+    The same draws as :func:`_sizes_adding_to` would make (batches of uniforms until the sizes
+    cover ``total``, the last size trimmed), but the uniforms come a chunk at a time and those
+    beyond ``total`` are drawn only to keep the stream in step, never turned into sizes."""
     k = np.arange(40)
     pmf = np.exp(-(mean - 1.0) + k * math.log(max(mean - 1.0, 1e-300)) - np.array(
         [math.lgamma(x + 1) for x in k]))
     cdf = np.cumsum(pmf) / pmf.sum()
-    return _sizes_adding_to(
-        total, mean, lambda size: 1 + np.searchsorted(cdf, rng.random(size, dtype=np.float32)))
+    if total <= 0:
+        return np.empty(0, dtype=np.uint8)
+    pieces, have = [], 0
+    u = np.empty(_CHUNK, dtype=np.float32)
+    while have < total:
+        batch = int((total - have) / max(mean, 1.0) * 1.2) + 8
+        for start in range(0, batch, _CHUNK):
+            chunk = rng.random(min(_CHUNK, batch - start), dtype=np.float32,
+                               out=u[: batch - start])
+            if have < total:
+                sizes, have = _poisson_sizes(cdf, chunk, total, have)
+                pieces.append(sizes)
+    return np.concatenate(pieces)
 
 
 def _sizes_adding_to(total: int, mean: float, draw: Callable[[int], np.ndarray]) -> np.ndarray:
@@ -319,16 +338,17 @@ def build_population(scenario: Scenario) -> Population:
     head[WP["camp"]] = staff[WP["camp"]] = rank[WP["camp"]] = OCC["prisoner"]
     dependents[WP["camp"]] = 0.0
 
-    kind_pp = np.repeat(workplace_kind, wp_size)
-    first = np.zeros(n, dtype=bool)
-    first[workplace_offsets[:-1]] = True
-    u = rng.random(n, dtype=np.float32)
-    occupation = rank[kind_pp]
-    is_staff = u < staff_share[kind_pp]
-    occupation[is_staff] = staff[kind_pp[is_staff]]
-    occupation[u >= (1.0 - dependents)[kind_pp]] = OCC["other"]
-    occupation[first] = head[workplace_kind]
-    del u, is_staff, first
+    # one uniform per person decides staff, rank and file or dependent; drawn in chunks (the
+    # same numbers as one big draw) so no per-person temporary is ever built
+    occupation = np.empty(n, dtype=np.uint8)
+    keep_below = (1.0 - dependents).astype(np.float32)
+    u = np.empty(min(n, _CHUNK), dtype=np.float32)
+    for start in range(0, n, _CHUNK):
+        chunk = rng.random(min(_CHUNK, n - start), dtype=np.float32, out=u[: n - start])
+        w = int(np.searchsorted(workplace_offsets, start, side="right")) - 1
+        _assign_occupations(occupation, start, chunk, w, workplace_offsets, workplace_kind,
+                            head, staff, rank, staff_share, keep_below, OCC["other"])
+    del u
 
     # office tiers: officials of a regional or republic office hold that level
     offices = np.flatnonzero(workplace_kind == WP["office"])
@@ -353,9 +373,8 @@ def build_population(scenario: Scenario) -> Population:
     clergy = clergy[np.isin(occupation[clergy], (OCC["peasant"], OCC["worker"]))]
     occupation[clergy] = OCC["clergy"]
 
-    adult = occupation != OCC["other"]
-    adult |= kind_pp != WP["kolkhoz"]  # soldiers and clerks are adults too
-    del kind_pp
+    # adults: everyone in work, and soldiers and clerks too (everyone outside a kolkhoz)
+    adult = _adults(occupation, workplace_offsets, workplace_kind, OCC["other"], WP["kolkhoz"])
 
     # ---- diaspora nationalities (census shares, spread over the republics)
     nation = np.zeros(n, dtype=np.uint8)
@@ -373,18 +392,17 @@ def build_population(scenario: Scenario) -> Population:
         if bit == "kulak":
             ids = ids[np.isin(occupation[ids], (OCC["peasant"], OCC["prisoner"]))]
         taint[ids] |= TAINT_BIT[bit]
-    taint[nation > 0] |= TAINT_BIT["diaspora"]
-    taint[occupation == OCC["clergy"]] |= TAINT_BIT["believer"]
     gulag = names.index("Gulag")
     taint[region_offsets[gulag]: region_offsets[gulag + 1]] |= TAINT_BIT["prior_conviction"]
+    # diaspora nationals and clergy carry their bits; returns the tainted adults
+    tainted = _finish_taint(taint, nation, occupation, adult, TAINT_BIT["diaspora"],
+                            OCC["clergy"], TAINT_BIT["believer"])
 
     # ---- card file: each taint bit registers with its own probability
-    tainted = np.flatnonzero(taint & adult.view(np.uint8) * 0xFF)
-    miss = np.ones(len(tainted))
-    for bit, prob in p.card_file.items():
-        has = (taint[tainted] & TAINT_BIT[bit]) > 0
-        miss[has] *= 1.0 - prob
-    card_file = tainted[rng.random(len(tainted)) >= miss]
+    bits = np.array([TAINT_BIT[bit] for bit in p.card_file], dtype=np.uint8)
+    keep = np.array([1.0 - prob for prob in p.card_file.values()], dtype=np.float64)
+    card_file = _card_file(tainted, taint, bits, keep, rng.random(len(tainted)))
+    del tainted
     flags[card_file] |= FLAG["card_file"]
 
     # ---- ground truth and informants
@@ -403,20 +421,30 @@ def build_population(scenario: Scenario) -> Population:
     party_share = datasets.figure("party_members_and_candidates_1934") / datasets.figure(
         "census_1937_population")
     target = int(round(party_share * (n - delegates.sum()))) + int(delegates.sum())
-    flags[flags & FLAG["delegate"] > 0] |= FLAG["party"]
-    cadres = {name: np.flatnonzero((occupation == OCC[name]) & (flags & FLAG["delegate"] == 0))
-              for name in PARTY_PROBABILITY}
+    for r in range(n_regions):  # the delegates (and only they) head each region's ids
+        lo = region_offsets[r]
+        flags[lo: lo + delegates[r]] |= FLAG["party"]
+    # the other cadres, listed by occupation in one pass
+    slot = np.full(len(OCCUPATIONS), -1, dtype=np.int64)
+    for i, name in enumerate(PARTY_PROBABILITY):
+        slot[OCC[name]] = i
+    cadre_ids, cadre_offsets = _ids_by_slot(occupation, slot, len(PARTY_PROBABILITY), flags,
+                                            FLAG["delegate"])
+    cadres = {name: cadre_ids[cadre_offsets[i]: cadre_offsets[i + 1]]
+              for i, name in enumerate(PARTY_PROBABILITY)}
     expected = sum(len(ids) * PARTY_PROBABILITY[name] for name, ids in cadres.items())
     thin = min(1.0, (target - int(delegates.sum())) / expected) if expected else 1.0
     for name, ids in cadres.items():
         flags[ids[rng.random(len(ids)) < PARTY_PROBABILITY[name] * thin]] |= FLAG["party"]
-    have = int(np.count_nonzero(flags & FLAG["party"]))
-    if target > have:
-        rank_and_file = np.flatnonzero((occupation == OCC["worker"]) | (occupation == OCC["peasant"]))
-        if len(rank_and_file):
-            chosen = rng.choice(len(rank_and_file), size=min(target - have, len(rank_and_file)),
-                                replace=False)
-            flags[rank_and_file[chosen]] |= FLAG["party"]
+    del cadres, cadre_ids
+    # workers and peasants (the rank and file) fill the party up to its size; they are
+    # counted and then picked by their rank among the rank and file, never listed
+    is_rank = np.zeros(len(OCCUPATIONS), dtype=np.bool_)
+    is_rank[[OCC["worker"], OCC["peasant"]]] = True
+    have, n_rank = _count_party_and_rank(flags, occupation, FLAG["party"], is_rank)
+    if target > have and n_rank:
+        chosen = rng.choice(n_rank, size=min(target - have, n_rank), replace=False)
+        _join_rank_and_file(flags, occupation, np.sort(chosen), FLAG["party"], is_rank)
 
     # ---- households: blocks in a per-region affine permutation of ids
     mult = np.ones(n_regions, dtype=np.int64)
@@ -429,15 +457,21 @@ def build_population(scenario: Scenario) -> Population:
         shift[r] = int(rng.integers(0, size))
         inverse[r] = pow(int(mult[r]), -1, size) if size > 1 else 1
         household_sizes.append(_household_sizes(size, p.household_size_mean, rng))
-    household_offsets = np.concatenate([[0], np.cumsum(np.concatenate(household_sizes))])
+    household_sizes = np.concatenate(household_sizes)
+    household_offsets = np.empty(len(household_sizes) + 1, dtype=np.int64)
+    household_offsets[0] = 0
+    household_offsets[1:] = household_sizes
+    np.cumsum(household_offsets, out=household_offsets)  # (cumsum with a dtype is slow)
+    del household_sizes
 
     # ---- patron-client links: each official or manager has a patron one level up, in the
     # same region; the top of the tree is the Central Committee.
-    levels = [
-        np.flatnonzero((occupation == OCC["manager"]) | (occupation == OCC["official_local"])),
-        np.flatnonzero(occupation == OCC["official_regional"]),
-        np.flatnonzero(occupation == OCC["official_republic"]),
-    ]
+    level_of = np.full(len(OCCUPATIONS), -1, dtype=np.int64)
+    level_of[[OCC["manager"], OCC["official_local"]]] = 0
+    level_of[OCC["official_regional"]] = 1
+    level_of[OCC["official_republic"]] = 2
+    level_ids, level_offsets = _ids_by_slot(occupation, level_of, 3, flags, 0)
+    levels = [level_ids[level_offsets[i]: level_offsets[i + 1]] for i in range(3)]
     cc = np.arange(rsfsr, rsfsr + n_cc, dtype=np.int64)
     patron_ids = np.sort(np.concatenate(levels))
     patron_of = np.full(len(patron_ids), -1, dtype=np.int64)
@@ -477,7 +511,7 @@ def build_population(scenario: Scenario) -> Population:
         elite_count=delegates,
         workplace_offsets=workplace_offsets,
         workplace_kind=workplace_kind,
-        household_offsets=household_offsets.astype(np.int64),
+        household_offsets=household_offsets,
         household_mult=mult,
         household_shift=shift,
         household_inverse=inverse,
@@ -501,3 +535,155 @@ def _block_members(offsets: np.ndarray, blocks: np.ndarray) -> np.ndarray:
     sizes = offsets[blocks + 1] - lo
     starts = np.repeat(lo - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
     return starts + np.arange(int(sizes.sum()), dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------------- kernels
+# Single passes over the population for the build, instead of chains of whole-population
+# numpy temporaries. Each reproduces the numpy expression it replaced exactly (same draws,
+# same float32/float64 comparisons, ids in increasing order).
+
+
+@numba.njit(cache=True, nogil=True)
+def _assign_occupations(occupation, start, u, w, workplace_offsets, workplace_kind, head,
+                        staff, rank, staff_share, keep_below, other):
+    """Occupations of ids ``start, start + 1, ...`` (from workplace ``w`` on) from their
+    uniforms ``u``: the head of a workplace; else a dependent (``u >= keep_below``); else staff
+    (``u < staff_share``); else rank and file, each by the kind of workplace."""
+    end = start + u.shape[0]
+    i = start
+    while i < end:
+        hi = min(workplace_offsets[w + 1], end)
+        k = workplace_kind[w]
+        is_staff, is_rank, below, share = staff[k], rank[k], keep_below[k], staff_share[k]
+        for j in range(i - start, hi - start):
+            x = u[j]
+            o = is_staff if x < share else is_rank
+            occupation[start + j] = other if x >= below else o
+        if i == workplace_offsets[w]:
+            occupation[i] = head[k]
+        i = hi
+        w += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _adults(occupation, workplace_offsets, workplace_kind, other, kolkhoz):
+    """Whether each person is an adult: in work, or anywhere outside a kolkhoz."""
+    adult = np.empty(occupation.shape[0], dtype=np.bool_)
+    for w in range(workplace_kind.shape[0]):
+        outside = workplace_kind[w] != kolkhoz
+        for i in range(workplace_offsets[w], workplace_offsets[w + 1]):
+            adult[i] = outside or occupation[i] != other
+    return adult
+
+
+@numba.njit(cache=True, nogil=True)
+def _finish_taint(taint, nation, occupation, adult, diaspora_bit, clergy, believer_bit):
+    """Add the diaspora bit to nationals and the believer bit to clergy; return the sorted ids
+    of tainted adults."""
+    count = 0
+    for i in range(taint.shape[0]):
+        t = taint[i]
+        if nation[i] > 0:
+            t |= diaspora_bit
+        if occupation[i] == clergy:
+            t |= believer_bit
+        taint[i] = t
+        if t != 0 and adult[i]:
+            count += 1
+    out = np.empty(count, dtype=np.int64)
+    k = 0
+    for i in range(taint.shape[0]):
+        if taint[i] != 0 and adult[i]:
+            out[k] = i
+            k += 1
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _card_file(tainted, taint, bits, keep, u):
+    """The tainted people the card file registers: missed with the product of ``keep`` over
+    their bits (multiplied in the order of ``bits``), registered when ``u >= miss``."""
+    out = np.empty(tainted.shape[0], dtype=np.int64)
+    k = 0
+    for j in range(tainted.shape[0]):
+        t = taint[tainted[j]]
+        miss = 1.0
+        for b in range(bits.shape[0]):
+            if t & bits[b]:
+                miss *= keep[b]
+        if u[j] >= miss:
+            out[k] = tainted[j]
+            k += 1
+    return out[:k].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def _ids_by_slot(occupation, slot, n_slots, flags, skip):
+    """Ids grouped by ``slot[occupation]`` (``-1``: left out), increasing within each group,
+    leaving out people with any of the ``skip`` flags; returns the ids and the groups'
+    offsets."""
+    offsets = np.zeros(n_slots + 1, dtype=np.int64)
+    for i in range(occupation.shape[0]):
+        s = slot[occupation[i]]
+        if s >= 0 and not flags[i] & skip:
+            offsets[s + 1] += 1
+    for s in range(n_slots):
+        offsets[s + 1] += offsets[s]
+    fill = offsets[:-1].copy()
+    ids = np.empty(offsets[-1], dtype=np.int64)
+    for i in range(occupation.shape[0]):
+        s = slot[occupation[i]]
+        if s >= 0 and not flags[i] & skip:
+            ids[fill[s]] = i
+            fill[s] += 1
+    return ids, offsets
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_party_and_rank(flags, occupation, party, is_rank):
+    """Party members, and the rank and file (``is_rank[occupation]``)."""
+    members = 0
+    rank = 0
+    for i in range(flags.shape[0]):
+        if flags[i] & party:
+            members += 1
+        if is_rank[occupation[i]]:
+            rank += 1
+    return members, rank
+
+
+@numba.njit(cache=True, nogil=True)
+def _join_rank_and_file(flags, occupation, chosen, party, is_rank):
+    """The rank and file (``is_rank[occupation]``) at the sorted, distinct ranks ``chosen``
+    among them join the party."""
+    k = 0
+    rank = 0
+    for i in range(flags.shape[0]):
+        if k == chosen.shape[0]:
+            break
+        if is_rank[occupation[i]]:
+            if rank == chosen[k]:
+                flags[i] |= party
+                k += 1
+            rank += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _poisson_sizes(cdf, u, total, have):
+    """Sizes ``1 + np.searchsorted(cdf, u)`` (a scan from the left, as most are small; at most
+    ``len(cdf) + 1``) while they add up to less than ``total``, the one reaching it trimmed;
+    returns them and their running sum (from ``have``)."""
+    out = np.empty(u.shape[0], dtype=np.uint8)
+    m = cdf.shape[0]
+    for j in range(u.shape[0]):
+        x = np.float64(u[j])
+        s = 0
+        while s < m and cdf[s] < x:
+            s += 1
+        size = 1 + s
+        if have + size >= total:
+            out[j] = total - have
+            return out[: j + 1].copy(), total
+        out[j] = size
+        have += size
+    return out, have

@@ -37,10 +37,12 @@ def sparse_bernoulli(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
     position = -1
     while True:
         expected = int((n - position) * p * 1.05) + 64
-        gaps = rng.geometric(p, size=expected)
-        ids = position + np.cumsum(gaps)
-        chunks.append(ids[ids < n])
+        ids = rng.geometric(p, size=expected)  # the gaps, turned into ids in place
+        np.cumsum(ids, out=ids)
+        ids += position
+        chunks.append(ids[: np.searchsorted(ids, n)])  # ids increase
         if ids[-1] >= n:
             break
         position = int(ids[-1])
-    return np.concatenate(chunks).astype(np.int64)
+    ids = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+    return ids.astype(np.int64, copy=False)
