@@ -73,6 +73,12 @@ class Population:
     client_ids: np.ndarray = field(repr=False)
     card_file: np.ndarray = field(repr=False)  # int64 sorted ids registered in the card file
 
+    def __post_init__(self) -> None:
+        # coarse indexes into the workplace and household offsets, so that finding the block
+        # of an id looks at a few neighbouring offsets instead of binary-searching all of them
+        self._workplace_index = _block_index(self.workplace_offsets)
+        self._household_index = _block_index(self.household_offsets)
+
     # ------------------------------------------------------------------ sizes and lookups
     @property
     def n(self) -> int:
@@ -94,7 +100,7 @@ class Population:
         return np.searchsorted(self.region_offsets, ids, side="right") - 1
 
     def workplace_of(self, ids: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.workplace_offsets, ids, side="right") - 1
+        return _find_block(self.workplace_offsets, self._workplace_index, ids)
 
     def weight(self, ids: np.ndarray) -> np.ndarray:
         """Real people each agent stands for: 1 for the elite, ``scale`` for everyone else."""
@@ -119,7 +125,7 @@ class Population:
     def household_of(self, ids: np.ndarray) -> np.ndarray:
         ids = np.asarray(ids, dtype=np.int64)
         positions = self._position(ids, self.region_of(ids))
-        return np.searchsorted(self.household_offsets, positions, side="right") - 1
+        return _find_block(self.household_offsets, self._household_index, positions)
 
     def household_members(self, household: int) -> np.ndarray:
         lo, hi = self.household_offsets[household], self.household_offsets[household + 1]
@@ -131,7 +137,8 @@ class Population:
         """For each person, one uniformly chosen member of their household (maybe themselves)."""
         ids = np.asarray(ids, dtype=np.int64)
         region = self.region_of(ids)
-        house = np.searchsorted(self.household_offsets, self._position(ids, region), "right") - 1
+        house = _find_block(self.household_offsets, self._household_index,
+                            self._position(ids, region))
         return self._person_at(_uniform_in_blocks(self.household_offsets, house, rng), region)
 
     def random_coworker(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -256,6 +263,28 @@ def _uniform_in_blocks(offsets: np.ndarray, blocks: np.ndarray,
     """One uniformly chosen position in each of ``blocks`` (an offsets array's blocks)."""
     lo = offsets[blocks]
     return lo + (rng.random(len(blocks)) * (offsets[blocks + 1] - lo)).astype(np.int64)
+
+
+# Ids per entry of a coarse block index (a power of two): 1/16 byte per id, and a few offsets
+# to look at per lookup for workplaces (median 100 ids) and households (4).
+_INDEX_SHIFT = 6
+
+
+def _block_index(offsets: np.ndarray) -> np.ndarray:
+    """For every ``2**_INDEX_SHIFT``-th id (and one past the last), the block holding it."""
+    n = int(offsets[-1])
+    marks = np.arange(((n - 1) >> _INDEX_SHIFT) + 2 if n > 0 else 1, dtype=np.int64)
+    index = np.searchsorted(offsets, marks << _INDEX_SHIFT, side="right") - 1
+    return index.astype(np.int32 if len(offsets) < 2**31 else np.int64)
+
+
+def _find_block(offsets: np.ndarray, index: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(offsets, ids, side="right") - 1`` (the block of each id), using the
+    coarse ``index`` of :func:`_block_index` for integer ids."""
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or ids.dtype.kind != "i":
+        return np.searchsorted(offsets, ids, side="right") - 1
+    return _find_blocks(offsets, index, _INDEX_SHIFT, ids.astype(np.int64, copy=False))
 
 
 def _coprime_multiplier(n: int, rng: np.random.Generator) -> int:
@@ -541,6 +570,34 @@ def _block_members(offsets: np.ndarray, blocks: np.ndarray) -> np.ndarray:
 # Single passes over the population for the build, instead of chains of whole-population
 # numpy temporaries. Each reproduces the numpy expression it replaced exactly (same draws,
 # same float32/float64 comparisons, ids in increasing order).
+
+
+@numba.njit(cache=True, nogil=True)
+def _find_blocks(offsets, index, shift, ids):
+    """``np.searchsorted(offsets, ids, side="right") - 1``: the block of each id (-1 before
+    the first, the number of blocks from the end on); ``index[b]`` is the block holding id
+    ``b << shift``, so the answer lies between ``index[b]`` and ``index[b + 1]``."""
+    out = np.empty(ids.shape[0], dtype=np.int64)
+    last = offsets.shape[0] - 1
+    end = offsets[last]
+    for j in range(ids.shape[0]):
+        x = ids[j]
+        if x < 0:
+            out[j] = -1
+        elif x >= end:
+            out[j] = last
+        else:
+            b = x >> shift
+            lo = np.int64(index[b])
+            hi = np.int64(index[b + 1])
+            while lo < hi:  # the last block starting at or before x
+                mid = (lo + hi + 1) >> 1
+                if offsets[mid] <= x:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            out[j] = lo
+    return out
 
 
 @numba.njit(cache=True, nogil=True)

@@ -27,6 +27,8 @@ import numpy as np
 
 from purgesim.engine.module import Mechanism
 from purgesim.engine.random import sparse_bernoulli
+from purgesim.engine.sets import unique
+from purgesim.population import _uniform_in_blocks
 from purgesim.scenario import Scenario
 from purgesim.vocab import FLAG, FREE, OP, SRC
 
@@ -72,14 +74,14 @@ class Remarks(Mechanism):
 
         # each remark is heard by a few coworkers (never the speaker himself)
         h = p.hearers
+        own = pop.workplace_of(speakers)
         heard_by = np.repeat(speakers, h)
-        hearer = pop.random_coworker(heard_by, rng)
+        hearer = _uniform_in_blocks(pop.workplace_offsets, np.repeat(own, h), rng)  # coworkers
         listening = (hearer != heard_by) & (sim.status[hearer] == FREE)
         informant = (pop.flags[hearer] & FLAG["informant"]) > 0
         wp, counts = sim.recent_workplace_arrests(p.fear_memory_weeks)
         recent = np.zeros(len(speakers))
         if len(wp):
-            own = pop.workplace_of(speakers)
             k = np.minimum(np.searchsorted(wp, own), len(wp) - 1)
             recent = np.where(wp[k] == own, counts[k], 0).astype(float)
         afraid = np.minimum(1.0, p.fear_report * np.repeat(recent, h))
@@ -107,5 +109,5 @@ class Remarks(Mechanism):
         other_region = np.repeat(np.arange(pop.n_regions), k_other)
         lo = pop.region_offsets[other_region]
         others = lo + (rng.random(len(lo)) * size[other_region]).astype(np.int64)
-        speakers = np.unique(np.concatenate([talkers, others]))
+        speakers = unique(np.concatenate([talkers, others]))
         return speakers[sim.status[speakers] == FREE]
