@@ -402,8 +402,15 @@ def build_population(scenario: Scenario) -> Population:
     clergy = clergy[np.isin(occupation[clergy], (OCC["peasant"], OCC["worker"]))]
     occupation[clergy] = OCC["clergy"]
 
-    # adults: everyone in work, and soldiers and clerks too (everyone outside a kolkhoz)
-    adult = _adults(occupation, workplace_offsets, workplace_kind, OCC["other"], WP["kolkhoz"])
+    # Adults are everyone in work, and soldiers and clerks too (everyone outside a kolkhoz):
+    # the kernels below tell them by their occupation and workplace, no per-person array.
+    def flag_adults(target: np.ndarray, bit: int, ids: np.ndarray,
+                    occupations: tuple[int, ...] = tuple(OCC.values())) -> None:
+        """``target[ids[adult[ids] & isin(occupation[ids], occupations)]] |= bit``."""
+        allowed = np.zeros(len(OCCUPATIONS), dtype=np.bool_)
+        allowed[list(occupations)] = True
+        _flag_adults(target, bit, ids, allowed, occupation, workplace_offsets, workplace_kind,
+                     OCC["other"], WP["kolkhoz"])
 
     # ---- diaspora nationalities (census shares, spread over the republics)
     nation = np.zeros(n, dtype=np.uint8)
@@ -417,34 +424,42 @@ def build_population(scenario: Scenario) -> Population:
     taint = np.zeros(n, dtype=np.uint8)
     for bit, share in p.taint.items():
         ids = sparse_bernoulli(n, share, rng)
-        ids = ids[adult[ids]]
         if bit == "kulak":
-            ids = ids[np.isin(occupation[ids], (OCC["peasant"], OCC["prisoner"]))]
-        taint[ids] |= TAINT_BIT[bit]
+            flag_adults(taint, TAINT_BIT[bit], ids, (OCC["peasant"], OCC["prisoner"]))
+        else:
+            flag_adults(taint, TAINT_BIT[bit], ids)
     gulag = names.index("Gulag")
     taint[region_offsets[gulag]: region_offsets[gulag + 1]] |= TAINT_BIT["prior_conviction"]
-    # diaspora nationals and clergy carry their bits; returns the tainted adults
-    tainted = _finish_taint(taint, nation, occupation, adult, TAINT_BIT["diaspora"],
-                            OCC["clergy"], TAINT_BIT["believer"])
+    # diaspora nationals and clergy carry their bits
+    n_tainted = _finish_taint(taint, nation, occupation, workplace_offsets, workplace_kind,
+                              TAINT_BIT["diaspora"], OCC["clergy"], TAINT_BIT["believer"],
+                              OCC["other"], WP["kolkhoz"])
 
-    # ---- card file: each taint bit registers with its own probability
+    # ---- card file: each taint bit registers with its own probability; one uniform per
+    # tainted adult, in order of id, drawn a chunk at a time (no list of the tainted)
     bits = np.array([TAINT_BIT[bit] for bit in p.card_file], dtype=np.uint8)
     keep = np.array([1.0 - prob for prob in p.card_file.values()], dtype=np.float64)
-    card_file = _card_file(tainted, taint, bits, keep, rng.random(len(tainted)))
-    del tainted
+    registered, start = [], 0
+    u64 = np.empty(min(n_tainted, _CHUNK), dtype=np.float64)
+    for done in range(0, n_tainted, _CHUNK):
+        chunk = rng.random(min(_CHUNK, n_tainted - done), out=u64[: n_tainted - done])
+        w = int(np.searchsorted(workplace_offsets, start, side="right")) - 1
+        part, start = _card_file(taint, occupation, workplace_offsets, workplace_kind,
+                                 OCC["other"], WP["kolkhoz"], start, w, chunk, bits, keep)
+        registered.append(part)
+    del u64
+    card_file = np.concatenate(registered) if registered else np.empty(0, dtype=np.int64)
     flags[card_file] |= FLAG["card_file"]
 
     # ---- ground truth and informants
-    guilty = sparse_bernoulli(n, p.guilty_prevalence, rng)
-    flags[guilty[adult[guilty]]] |= FLAG["guilty"]
+    flag_adults(flags, FLAG["guilty"], sparse_bernoulli(n, p.guilty_prevalence, rng))
     informants = sparse_bernoulli(n, p.informant_share, rng)
     extra = sparse_bernoulli(n, min(1.0, p.informant_share * max(
         p.informant_office_multiplier - 1.0, 0.0)), rng)
     in_office = workplace_kind[np.searchsorted(workplace_offsets, extra, "right") - 1] == WP[
         "office"]
     for ids in (informants, extra[in_office]):
-        flags[ids[adult[ids]]] |= FLAG["informant"]
-    del adult
+        flag_adults(flags, FLAG["informant"], ids)
 
     # ---- party: leaders and cadres first, then workers and peasants up to the 1934 size
     party_share = datasets.figure("party_members_and_candidates_1934") / datasets.figure(
@@ -552,7 +567,7 @@ def build_population(scenario: Scenario) -> Population:
         patron_of=patron_of,
         client_offsets=client_offsets,
         client_ids=client_ids,
-        card_file=card_file.astype(np.int64),
+        card_file=card_file.astype(np.int64, copy=False),
     )
 
 
@@ -623,55 +638,71 @@ def _assign_occupations(occupation, start, u, w, workplace_offsets, workplace_ki
 
 
 @numba.njit(cache=True, nogil=True)
-def _adults(occupation, workplace_offsets, workplace_kind, other, kolkhoz):
-    """Whether each person is an adult: in work, or anywhere outside a kolkhoz."""
-    adult = np.empty(occupation.shape[0], dtype=np.bool_)
+def _flag_adults(target, bit, ids, allowed, occupation, workplace_offsets, workplace_kind, other,
+                 kolkhoz):
+    """``target[i] |= bit`` for the ``ids`` who are adults (in work, or outside a kolkhoz)
+    with an ``allowed`` occupation. Walks the workplaces along the ids, which come sorted."""
+    w = 0
+    for j in range(ids.shape[0]):
+        i = ids[j]
+        if j > 0 and i < ids[j - 1]:  # (never, but in case: start the walk again)
+            w = 0
+        while workplace_offsets[w + 1] <= i:
+            w += 1
+        o = occupation[i]
+        if allowed[o] and (workplace_kind[w] != kolkhoz or o != other):
+            target[i] |= bit
+
+
+@numba.njit(cache=True, nogil=True)
+def _finish_taint(taint, nation, occupation, workplace_offsets, workplace_kind, diaspora_bit,
+                  clergy, believer_bit, other, kolkhoz):
+    """Add the diaspora bit to nationals and the believer bit to clergy; return how many
+    adults are tainted."""
+    count = 0
     for w in range(workplace_kind.shape[0]):
         outside = workplace_kind[w] != kolkhoz
         for i in range(workplace_offsets[w], workplace_offsets[w + 1]):
-            adult[i] = outside or occupation[i] != other
-    return adult
+            t = taint[i]
+            if nation[i] > 0:
+                t |= diaspora_bit
+            if occupation[i] == clergy:
+                t |= believer_bit
+            taint[i] = t
+            if t != 0 and (outside or occupation[i] != other):
+                count += 1
+    return count
 
 
 @numba.njit(cache=True, nogil=True)
-def _finish_taint(taint, nation, occupation, adult, diaspora_bit, clergy, believer_bit):
-    """Add the diaspora bit to nationals and the believer bit to clergy; return the sorted ids
-    of tainted adults."""
-    count = 0
-    for i in range(taint.shape[0]):
-        t = taint[i]
-        if nation[i] > 0:
-            t |= diaspora_bit
-        if occupation[i] == clergy:
-            t |= believer_bit
-        taint[i] = t
-        if t != 0 and adult[i]:
-            count += 1
-    out = np.empty(count, dtype=np.int64)
-    k = 0
-    for i in range(taint.shape[0]):
-        if taint[i] != 0 and adult[i]:
-            out[k] = i
-            k += 1
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
-def _card_file(tainted, taint, bits, keep, u):
-    """The tainted people the card file registers: missed with the product of ``keep`` over
-    their bits (multiplied in the order of ``bits``), registered when ``u >= miss``."""
-    out = np.empty(tainted.shape[0], dtype=np.int64)
-    k = 0
-    for j in range(tainted.shape[0]):
-        t = taint[tainted[j]]
-        miss = 1.0
-        for b in range(bits.shape[0]):
-            if t & bits[b]:
-                miss *= keep[b]
-        if u[j] >= miss:
-            out[k] = tainted[j]
-            k += 1
-    return out[:k].copy()
+def _card_file(taint, occupation, workplace_offsets, workplace_kind, other, kolkhoz, start, w,
+               u, bits, keep):
+    """The next ``len(u)`` tainted adults from id ``start`` (in workplace ``w``) on, one
+    uniform each: registered when ``u >= miss``, the product of ``keep`` over their bits
+    (multiplied in the order of ``bits``). Returns the registered ids and the id to go on
+    from."""
+    out = np.empty(u.shape[0], dtype=np.int64)
+    m = 0
+    j = 0
+    i = start
+    while j < u.shape[0] and w < workplace_kind.shape[0]:
+        hi = workplace_offsets[w + 1]
+        outside = workplace_kind[w] != kolkhoz
+        while i < hi and j < u.shape[0]:
+            t = taint[i]
+            if t != 0 and (outside or occupation[i] != other):
+                miss = 1.0
+                for b in range(bits.shape[0]):
+                    if t & bits[b]:
+                        miss *= keep[b]
+                if u[j] >= miss:
+                    out[m] = i
+                    m += 1
+                j += 1
+            i += 1
+        if i >= hi:
+            w += 1
+    return out[:m].copy(), i
 
 
 @numba.njit(cache=True, nogil=True)
