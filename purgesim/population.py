@@ -27,7 +27,7 @@ import numba
 import numpy as np
 
 from purgesim import datasets
-from purgesim.engine.random import sparse_bernoulli, stream
+from purgesim.engine.random import sparse_bernoulli, sparse_bernoulli_chunks, stream
 from purgesim.scenario import Scenario
 from purgesim.vocab import FLAG, OCC, OCCUPATIONS, TAINT_BIT, WP
 
@@ -59,7 +59,8 @@ class Population:
     elite_count: np.ndarray  # int64 (R): weight-1 agents at the start of each region
     workplace_offsets: np.ndarray  # int64 (W + 1)
     workplace_kind: np.ndarray  # uint8 (W)
-    household_offsets: np.ndarray  # int64 (H + 1), positions in the permuted order
+    household_offsets: np.ndarray  # int32 (H + 1; int64 from 2**31 agents), positions in the
+    # permuted order
     household_mult: np.ndarray  # int64 (R): affine permutation q = (a * i + b) mod n
     household_shift: np.ndarray  # int64 (R)
     household_inverse: np.ndarray  # int64 (R): a^-1 mod n
@@ -407,27 +408,28 @@ def build_population(scenario: Scenario) -> Population:
     def flag_adults(target: np.ndarray, bit: int, ids: np.ndarray,
                     occupations: tuple[int, ...] = tuple(OCC.values())) -> None:
         """``target[ids[adult[ids] & isin(occupation[ids], occupations)]] |= bit``."""
+        if len(ids) == 0:
+            return
         allowed = np.zeros(len(OCCUPATIONS), dtype=np.bool_)
         allowed[list(occupations)] = True
-        _flag_adults(target, bit, ids, allowed, occupation, workplace_offsets, workplace_kind,
-                     OCC["other"], WP["kolkhoz"])
+        w = int(np.searchsorted(workplace_offsets, ids[0], side="right")) - 1
+        _flag_adults(target, bit, ids, w, allowed, occupation, workplace_offsets,
+                     workplace_kind, OCC["other"], WP["kolkhoz"])
 
     # ---- diaspora nationalities (census shares, spread over the republics)
     nation = np.zeros(n, dtype=np.uint8)
     census_1939 = datasets.figure("census_1939_population_published")
     in_republics = region_offsets[names.index("Gulag")] if "Gulag" in names else n
     for nat in datasets.diaspora():
-        ids = sparse_bernoulli(int(in_republics), nat.population / census_1939, rng)
-        nation[ids] = nat.code
+        for ids in sparse_bernoulli_chunks(int(in_republics), nat.population / census_1939, rng):
+            nation[ids] = nat.code
 
     # ---- taint bits (shares of adults); peasants and prisoners carry the kulak bit
     taint = np.zeros(n, dtype=np.uint8)
     for bit, share in p.taint.items():
-        ids = sparse_bernoulli(n, share, rng)
-        if bit == "kulak":
-            flag_adults(taint, TAINT_BIT[bit], ids, (OCC["peasant"], OCC["prisoner"]))
-        else:
-            flag_adults(taint, TAINT_BIT[bit], ids)
+        carriers = (OCC["peasant"], OCC["prisoner"]) if bit == "kulak" else tuple(OCC.values())
+        for ids in sparse_bernoulli_chunks(n, share, rng):
+            flag_adults(taint, TAINT_BIT[bit], ids, carriers)
     gulag = names.index("Gulag")
     taint[region_offsets[gulag]: region_offsets[gulag + 1]] |= TAINT_BIT["prior_conviction"]
     # diaspora nationals and clergy carry their bits
@@ -439,27 +441,29 @@ def build_population(scenario: Scenario) -> Population:
     # tainted adult, in order of id, drawn a chunk at a time (no list of the tainted)
     bits = np.array([TAINT_BIT[bit] for bit in p.card_file], dtype=np.uint8)
     keep = np.array([1.0 - prob for prob in p.card_file.values()], dtype=np.float64)
-    registered, start = [], 0
+    # (room for every tainted adult: only the pages written, the registered, are ever used)
+    card_file = np.empty(n_tainted, dtype=np.int64)
+    registered, start = 0, 0
     u64 = np.empty(min(n_tainted, _CHUNK), dtype=np.float64)
     for done in range(0, n_tainted, _CHUNK):
         chunk = rng.random(min(_CHUNK, n_tainted - done), out=u64[: n_tainted - done])
         w = int(np.searchsorted(workplace_offsets, start, side="right")) - 1
-        part, start = _card_file(taint, occupation, workplace_offsets, workplace_kind,
-                                 OCC["other"], WP["kolkhoz"], start, w, chunk, bits, keep)
-        registered.append(part)
+        registered, start = _card_file(card_file, registered, taint, occupation,
+                                       workplace_offsets, workplace_kind, OCC["other"],
+                                       WP["kolkhoz"], start, w, chunk, bits, keep)
     del u64
-    card_file = np.concatenate(registered) if registered else np.empty(0, dtype=np.int64)
+    card_file = card_file[:registered]
     flags[card_file] |= FLAG["card_file"]
 
     # ---- ground truth and informants
-    flag_adults(flags, FLAG["guilty"], sparse_bernoulli(n, p.guilty_prevalence, rng))
-    informants = sparse_bernoulli(n, p.informant_share, rng)
-    extra = sparse_bernoulli(n, min(1.0, p.informant_share * max(
-        p.informant_office_multiplier - 1.0, 0.0)), rng)
-    in_office = workplace_kind[np.searchsorted(workplace_offsets, extra, "right") - 1] == WP[
-        "office"]
-    for ids in (informants, extra[in_office]):
+    for ids in sparse_bernoulli_chunks(n, p.guilty_prevalence, rng):
+        flag_adults(flags, FLAG["guilty"], ids)
+    for ids in sparse_bernoulli_chunks(n, p.informant_share, rng):
         flag_adults(flags, FLAG["informant"], ids)
+    extra_share = min(1.0, p.informant_share * max(p.informant_office_multiplier - 1.0, 0.0))
+    for ids in sparse_bernoulli_chunks(n, extra_share, rng):  # more in offices
+        in_office = workplace_kind[np.searchsorted(workplace_offsets, ids, "right") - 1]
+        flag_adults(flags, FLAG["informant"], ids[in_office == WP["office"]])
 
     # ---- party: leaders and cadres first, then workers and peasants up to the 1934 size
     party_share = datasets.figure("party_members_and_candidates_1934") / datasets.figure(
@@ -502,10 +506,12 @@ def build_population(scenario: Scenario) -> Population:
         inverse[r] = pow(int(mult[r]), -1, size) if size > 1 else 1
         household_sizes.append(_household_sizes(size, p.household_size_mean, rng))
     household_sizes = np.concatenate(household_sizes)
-    household_offsets = np.empty(len(household_sizes) + 1, dtype=np.int64)
+    # int32 while ids fit: half the memory (and page faults) of the biggest array built here
+    household_offsets = np.empty(len(household_sizes) + 1,
+                                 dtype=np.int32 if n < 2**31 else np.int64)
     household_offsets[0] = 0
     household_offsets[1:] = household_sizes
-    np.cumsum(household_offsets, out=household_offsets)  # (cumsum with a dtype is slow)
+    np.cumsum(household_offsets, dtype=household_offsets.dtype, out=household_offsets)
     del household_sizes
 
     # ---- patron-client links: each official or manager has a patron one level up, in the
@@ -638,11 +644,11 @@ def _assign_occupations(occupation, start, u, w, workplace_offsets, workplace_ki
 
 
 @numba.njit(cache=True, nogil=True)
-def _flag_adults(target, bit, ids, allowed, occupation, workplace_offsets, workplace_kind, other,
-                 kolkhoz):
+def _flag_adults(target, bit, ids, w, allowed, occupation, workplace_offsets, workplace_kind,
+                 other, kolkhoz):
     """``target[i] |= bit`` for the ``ids`` who are adults (in work, or outside a kolkhoz)
-    with an ``allowed`` occupation. Walks the workplaces along the ids, which come sorted."""
-    w = 0
+    with an ``allowed`` occupation. Walks the workplaces along the ids, which come sorted,
+    from ``w``, the workplace of the first."""
     for j in range(ids.shape[0]):
         i = ids[j]
         if j > 0 and i < ids[j - 1]:  # (never, but in case: start the walk again)
@@ -675,14 +681,12 @@ def _finish_taint(taint, nation, occupation, workplace_offsets, workplace_kind, 
 
 
 @numba.njit(cache=True, nogil=True)
-def _card_file(taint, occupation, workplace_offsets, workplace_kind, other, kolkhoz, start, w,
-               u, bits, keep):
+def _card_file(out, m, taint, occupation, workplace_offsets, workplace_kind, other, kolkhoz,
+               start, w, u, bits, keep):
     """The next ``len(u)`` tainted adults from id ``start`` (in workplace ``w``) on, one
     uniform each: registered when ``u >= miss``, the product of ``keep`` over their bits
-    (multiplied in the order of ``bits``). Returns the registered ids and the id to go on
-    from."""
-    out = np.empty(u.shape[0], dtype=np.int64)
-    m = 0
+    (multiplied in the order of ``bits``), and written to ``out`` from ``m`` on. Returns the
+    new end of ``out`` and the id to go on from."""
     j = 0
     i = start
     while j < u.shape[0] and w < workplace_kind.shape[0]:
@@ -702,7 +706,7 @@ def _card_file(taint, occupation, workplace_offsets, workplace_kind, other, kolk
             i += 1
         if i >= hi:
             w += 1
-    return out[:m].copy(), i
+    return m, i
 
 
 @numba.njit(cache=True, nogil=True)

@@ -55,3 +55,16 @@ def test_reported_remarks_match_the_array_version():
                     FREE, wp, counts, h, u_hearer, u_report, informant_report, fear_report)
     assert len(expected) > 10
     assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize(("n", "p", "chunk"), [(0, 0.1, 8), (10, 0.5, 3), (5, 1.0, 2),
+                                               (100_000, 0.06, 1000), (100_000, 0.4, 333),
+                                               (1_000_000, 0.0001, 64)])
+def test_sparse_bernoulli_chunks_are_the_same_draws(n, p, chunk):
+    from purgesim.engine.random import sparse_bernoulli, sparse_bernoulli_chunks
+
+    whole, chunked = stream(4, "test"), stream(4, "test")
+    ids = sparse_bernoulli(n, p, whole)
+    parts = list(sparse_bernoulli_chunks(n, p, chunked, chunk))
+    assert np.array_equal(np.concatenate([np.empty(0, dtype=np.int64), *parts]), ids)
+    assert whole.random() == chunked.random()  # the generators end in the same state
