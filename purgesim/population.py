@@ -176,6 +176,14 @@ class Population:
         out[has] = chosen
         return out
 
+    def ids_where(self, occupations: tuple[int, ...] = (), flags: int = 0) -> np.ndarray:
+        """Sorted ids of the people with one of ``occupations`` or any of the ``flags`` bits:
+        ``np.flatnonzero(np.isin(occupation, occupations) | (self.flags & flags > 0))``, in
+        two passes without population-sized temporaries."""
+        wanted = np.zeros(256, dtype=np.bool_)
+        wanted[list(occupations)] = True
+        return _ids_where(self.occupation, wanted, self.flags, flags)
+
     def nbytes(self) -> int:
         return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
 
@@ -618,6 +626,22 @@ def _find_blocks(offsets, index, shift, ids):
                 else:
                     hi = mid - 1
             out[j] = lo
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _ids_where(occupation, wanted, flags, mask):
+    """Sorted ids with ``wanted[occupation]`` or ``flags & mask``."""
+    count = 0
+    for i in range(occupation.shape[0]):
+        if wanted[occupation[i]] or flags[i] & mask:
+            count += 1
+    out = np.empty(count, dtype=np.int64)
+    k = 0
+    for i in range(occupation.shape[0]):
+        if wanted[occupation[i]] or flags[i] & mask:
+            out[k] = i
+            k += 1
     return out
 
 

@@ -178,3 +178,12 @@ def test_sorted_unique_matches_numpy():
         ids = rng.integers(0, size // 2 + 2, size)
         assert np.array_equal(unique(ids), np.unique(ids))
         assert unique(ids).dtype == np.unique(ids).dtype
+
+
+def test_ids_where_is_flatnonzero(pop):
+    for occupations, flags in (((OCC["officer"],), 0), ((), FLAG["party"]),
+                               ((OCC["official_republic"],), FLAG["cc_member"]),
+                               ((OCC["peasant"], OCC["worker"]), FLAG["guilty"]), ((), 0)):
+        expected = np.flatnonzero(np.isin(pop.occupation, occupations) | (pop.flags & flags > 0))
+        got = pop.ids_where(occupations, flags)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)

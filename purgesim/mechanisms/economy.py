@@ -93,7 +93,7 @@ class Economy(Mechanism):
         self.head = self.lo.copy()  # the first id of the block is the manager or chairman
 
         # engineers (CSR by enterprise) and workforce: one pass over people, once
-        spec = np.flatnonzero(pop.occupation == OCC["specialist"])
+        spec = pop.ids_where(occupations=(OCC["specialist"],))
         ent = self.enterprise_of[pop.workplace_of(spec)]
         keep = ent >= 0
         self.spec_ids, spec_ent = spec[keep], ent[keep]  # sorted by id, hence by enterprise
