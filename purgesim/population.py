@@ -282,9 +282,10 @@ _INDEX_SHIFT = 6
 def _block_index(offsets: np.ndarray) -> np.ndarray:
     """For every ``2**_INDEX_SHIFT``-th id (and one past the last), the block holding it."""
     n = int(offsets[-1])
-    marks = np.arange(((n - 1) >> _INDEX_SHIFT) + 2 if n > 0 else 1, dtype=np.int64)
-    index = np.searchsorted(offsets, marks << _INDEX_SHIFT, side="right") - 1
-    return index.astype(np.int32 if len(offsets) < 2**31 else np.int64)
+    marks = ((n - 1) >> _INDEX_SHIFT) + 2 if n > 0 else 1
+    index = np.empty(marks, dtype=np.int32 if len(offsets) < 2**31 else np.int64)
+    _fill_block_index(offsets, _INDEX_SHIFT, index)
+    return index
 
 
 def _find_block(offsets: np.ndarray, index: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -599,6 +600,18 @@ def _block_members(offsets: np.ndarray, blocks: np.ndarray) -> np.ndarray:
 # Single passes over the population for the build, instead of chains of whole-population
 # numpy temporaries. Each reproduces the numpy expression it replaced exactly (same draws,
 # same float32/float64 comparisons, ids in increasing order).
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_block_index(offsets, shift, index):
+    """``index[b] = np.searchsorted(offsets, b << shift, side="right") - 1``, walking the
+    offsets once (a binary search per mark would miss the cache at every step)."""
+    w = -1  # the last offset at or before the mark
+    for b in range(index.shape[0]):
+        mark = b << shift
+        while w + 1 < offsets.shape[0] and offsets[w + 1] <= mark:
+            w += 1
+        index[b] = w
 
 
 @numba.njit(cache=True, nogil=True)

@@ -8,7 +8,7 @@ import pytest
 import purgesim as ps
 from purgesim import datasets
 from purgesim.engine.random import sparse_bernoulli, stream
-from purgesim.population import _find_block
+from purgesim.population import _INDEX_SHIFT, _find_block
 from purgesim.vocab import FLAG, OCC, TAINT_BIT, WP
 
 
@@ -168,6 +168,10 @@ def test_block_lookups_agree_with_searchsorted(pop):
     assert pop.workplace_of(5) == np.searchsorted(pop.workplace_offsets, 5, side="right") - 1
     for h in (0, pop.n_households // 3, pop.n_households - 1):
         assert np.all(pop.household_of(pop.household_members(h)) == h)
+    for offsets, index in ((pop.workplace_offsets, pop._workplace_index),
+                           (pop.household_offsets, pop._household_index)):
+        marks = np.arange(len(index), dtype=np.int64) << _INDEX_SHIFT
+        assert np.array_equal(index, np.searchsorted(offsets, marks, side="right") - 1)
 
 
 def test_sorted_unique_matches_numpy():
