@@ -27,7 +27,7 @@ import numba
 import numpy as np
 
 from purgesim.engine.module import Mechanism
-from purgesim.engine.random import sparse_bernoulli
+from purgesim.engine.random import sparse_bernoulli_chunks
 from purgesim.engine.sets import unique
 from purgesim.scenario import Scenario
 from purgesim.vocab import FLAG, FREE, OP, SRC
@@ -54,10 +54,13 @@ class Remarks(Mechanism):
         self.talker_bounds = np.zeros(pop.n_regions + 1, dtype=np.int64)
         if not self.p.enabled:
             return
-        talkers = sparse_bernoulli(pop.n, self.p.talker_share, sim.rng(self.name + ".talkers"))
-        # 5% of 163 million ids: int32 halves the memory at full scale
-        self.talkers = talkers.astype(np.int32 if pop.n < 2**31 else np.int64)
-        self.talker_bounds = np.searchsorted(self.talkers, pop.region_offsets)
+        # 5% of 163 million ids: int32 halves the memory at full scale (converted a chunk at
+        # a time, so the int64 ids are never all held)
+        dtype = np.int32 if pop.n < 2**31 else np.int64
+        self.talkers = np.concatenate([np.empty(0, dtype=dtype), *(
+            ids.astype(dtype) for ids in sparse_bernoulli_chunks(
+                pop.n, self.p.talker_share, sim.rng(self.name + ".talkers")))])
+        self.talker_bounds = np.searchsorted(self.talkers, pop.region_offsets.astype(dtype))
 
     def tolerated(self, sim: Sim) -> bool:
         return self.p.speech_tolerated or bool(sim.policy.get("speech_tolerated", False))
