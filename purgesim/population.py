@@ -647,12 +647,12 @@ def _ids_where(occupation, wanted, flags, mask):
     """Sorted ids with ``wanted[occupation]`` or ``flags & mask``."""
     count = 0
     for i in range(occupation.shape[0]):
-        if wanted[occupation[i]] or flags[i] & mask:
+        if wanted[occupation[i]] or (mask != 0 and flags[i] & mask):
             count += 1
     out = np.empty(count, dtype=np.int64)
     k = 0
     for i in range(occupation.shape[0]):
-        if wanted[occupation[i]] or flags[i] & mask:
+        if wanted[occupation[i]] or (mask != 0 and flags[i] & mask):
             out[k] = i
             k += 1
     return out
