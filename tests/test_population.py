@@ -8,6 +8,7 @@ import pytest
 import purgesim as ps
 from purgesim import datasets
 from purgesim.engine.random import sparse_bernoulli, stream
+from purgesim.population import _INDEX_SHIFT, _find_block
 from purgesim.vocab import FLAG, OCC, TAINT_BIT, WP
 
 
@@ -149,3 +150,44 @@ def test_sparse_bernoulli_has_the_right_rate():
     ids = sparse_bernoulli(1_000_000, 0.01, rng)
     assert np.all(np.diff(ids) > 0) and ids.max() < 1_000_000
     assert abs(len(ids) - 10_000) < 5 * np.sqrt(10_000)
+
+
+def test_block_lookups_agree_with_searchsorted(pop):
+    rng = stream(7, "test")
+    edges = np.array([-3, -1, 0, 1, pop.n - 1, pop.n, pop.n + 5], dtype=np.int64)
+    ids = np.concatenate([rng.integers(-10, pop.n + 10, 5000), edges, pop.workplace_offsets])
+    def household_block(positions):
+        return _find_block(pop.household_offsets, pop._household_index, positions)
+
+    for offsets, lookup in ((pop.workplace_offsets, pop.workplace_of),
+                            (pop.household_offsets, household_block)):
+        expected = np.searchsorted(offsets, ids, side="right") - 1
+        assert np.array_equal(lookup(ids), expected)
+        assert np.array_equal(lookup(ids.astype(np.int32)), expected)
+        assert np.array_equal(lookup(ids[:3].tolist()), expected[:3])
+    assert pop.workplace_of(5) == np.searchsorted(pop.workplace_offsets, 5, side="right") - 1
+    for h in (0, pop.n_households // 3, pop.n_households - 1):
+        assert np.all(pop.household_of(pop.household_members(h)) == h)
+    for offsets, index in ((pop.workplace_offsets, pop._workplace_index),
+                           (pop.household_offsets, pop._household_index)):
+        marks = np.arange(len(index), dtype=np.int64) << _INDEX_SHIFT
+        assert np.array_equal(index, np.searchsorted(offsets, marks, side="right") - 1)
+
+
+def test_sorted_unique_matches_numpy():
+    from purgesim.engine.sets import unique
+
+    rng = stream(8, "test")
+    for size in (0, 1, 2, 10, 10_000):
+        ids = rng.integers(0, size // 2 + 2, size)
+        assert np.array_equal(unique(ids), np.unique(ids))
+        assert unique(ids).dtype == np.unique(ids).dtype
+
+
+def test_ids_where_is_flatnonzero(pop):
+    for occupations, flags in (((OCC["officer"],), 0), ((), FLAG["party"]),
+                               ((OCC["official_republic"],), FLAG["cc_member"]),
+                               ((OCC["peasant"], OCC["worker"]), FLAG["guilty"]), ((), 0)):
+        expected = np.flatnonzero(np.isin(pop.occupation, occupations) | (pop.flags & flags > 0))
+        got = pop.ids_where(occupations, flags)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)

@@ -9,6 +9,7 @@ and Python versions (unlike ``hash()``).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -37,10 +38,42 @@ def sparse_bernoulli(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
     position = -1
     while True:
         expected = int((n - position) * p * 1.05) + 64
-        gaps = rng.geometric(p, size=expected)
-        ids = position + np.cumsum(gaps)
-        chunks.append(ids[ids < n])
+        ids = rng.geometric(p, size=expected)  # the gaps, turned into ids in place
+        np.cumsum(ids, out=ids)
+        ids += position
+        chunks.append(ids[: np.searchsorted(ids, n)])  # ids increase
         if ids[-1] >= n:
             break
         position = int(ids[-1])
-    return np.concatenate(chunks).astype(np.int64)
+    ids = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+    return ids.astype(np.int64, copy=False)
+
+
+def sparse_bernoulli_chunks(n: int, p: float, rng: np.random.Generator,
+                            chunk: int = 1 << 20) -> Iterator[np.ndarray]:
+    """The ids of :func:`sparse_bernoulli` (same draws, same order), a chunk at a time.
+
+    For callers that use each id once (to set a bit, say): no array of all the ids, and the
+    gaps come in small batches whose memory is reused instead of faulted in afresh. Gaps drawn
+    beyond ``n`` are drawn all the same, so the generator ends in the same state.
+    """
+    if n <= 0 or p <= 0.0:
+        return
+    if p >= 1.0:
+        yield np.arange(n, dtype=np.int64)
+        return
+    position = -1
+    while True:
+        expected = int((n - position) * p * 1.05) + 64
+        last = position
+        for start in range(0, expected, chunk):
+            ids = rng.geometric(p, size=min(chunk, expected - start))
+            if last >= n:
+                continue  # past the end: drawn only to keep the stream in step
+            np.cumsum(ids, out=ids)
+            ids += last
+            yield ids[: np.searchsorted(ids, n)]
+            last = int(ids[-1])
+        if last >= n:
+            return
+        position = last

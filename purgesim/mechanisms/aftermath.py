@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
 from purgesim.engine.module import Mechanism
@@ -33,8 +34,7 @@ class Aftermath(Mechanism):
         if not self.p.enabled or start is None or not start <= sim.week < start + RELEASE_WEEKS:
             return
         ev = sim.events
-        in_camp = np.flatnonzero((ev["sentence"] == SENT["cat2"])
-                                 & (sim.status[ev["person"]] == CAMP))
+        in_camp = _rows_in_camp(ev["sentence"], ev["person"], sim.status, SENT["cat2"], CAMP)
         if len(in_camp) == 0:
             return
         # a constant weekly hazard that frees the target share over the release year
@@ -42,3 +42,16 @@ class Aftermath(Mechanism):
         freed = in_camp[sim.rng(self.name).random(len(in_camp)) < weekly]
         ev.set("released_week", freed, sim.week)
         sim.status[ev["person"][freed]] = RELEASED
+
+
+@numba.njit(cache=True, nogil=True)
+def _rows_in_camp(sentence, person, status, cat2, camp):
+    """``np.flatnonzero((sentence == cat2) & (status[person] == camp))``, looking up the
+    status of the category 2 prisoners only."""
+    out = np.empty(sentence.shape[0], dtype=np.int64)
+    k = 0
+    for row in range(sentence.shape[0]):
+        if sentence[row] == cat2 and status[person[row]] == camp:
+            out[k] = row
+            k += 1
+    return out[:k].copy()

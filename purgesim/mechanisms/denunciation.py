@@ -35,6 +35,7 @@ import numpy as np
 from purgesim.engine.module import Mechanism
 from purgesim.engine.random import sparse_bernoulli
 from purgesim.mechanisms.remarks import REMARKED
+from purgesim.population import _uniform_in_blocks
 from purgesim.scenario import Scenario
 from purgesim.vocab import FREE, OCC, OFFICIALS, OP, SRC, WP
 
@@ -75,14 +76,12 @@ class Denunciation(Mechanism):
         size = np.diff(pop.region_offsets)
         fear = 1.0 + p.fear_region * sim.recent_region_arrests_per_thousand(p.fear_memory_weeks)
         k_region = rng.poisson(p.base_rate_per_million / 1e6 * size * fear)
-        region = np.repeat(np.arange(pop.n_regions), k_region)
-        from_region = self._pick(pop.region_offsets[region], pop.region_offsets[region + 1], rng)
+        from_region = self._pick(pop.region_offsets[:-1], pop.region_offsets[1:], k_region, rng)
 
         # fear in workplaces with recent arrests: denounce before you are denounced
         wp, counts = sim.recent_workplace_arrests(p.fear_memory_weeks)
         k_wp = rng.poisson(p.fear_workplace * counts) if len(wp) else np.empty(0, np.int64)
-        place = np.repeat(wp, k_wp)
-        from_wp = self._pick(pop.workplace_offsets[place], pop.workplace_offsets[place + 1], rng)
+        from_wp = self._pick(pop.workplace_offsets[wp], pop.workplace_offsets[wp + 1], k_wp, rng)
 
         denouncers = np.concatenate([from_region, from_wp])
         denouncers = denouncers[sim.status[denouncers] == FREE]
@@ -95,17 +94,22 @@ class Denunciation(Mechanism):
         sim.accuse(targets, source=SRC["denunciation"], operation=OP["ordinary"], rng=rng)
         sim.count("denunciations", targets)
 
-    def _pick(self, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """One person in each block [lo, hi), those with a grievance ``grievance_odds`` times
+    def _pick(self, lo: np.ndarray, hi: np.ndarray, k: np.ndarray, rng: np.random.Generator
+              ) -> np.ndarray:
+        """``k`` people in each block [lo, hi), those with a grievance ``grievance_odds`` times
         as likely as anyone else: a mixture of a pick among the block's aggrieved and a uniform
-        pick, so it costs a binary search, not a scan of the block."""
-        m = len(lo)
-        uniform = lo + (rng.random(m) * (hi - lo)).astype(np.int64)
+        pick, so it costs a binary search per block, not a scan of the block."""
+        drawn = np.flatnonzero(k)  # blocks with picks
+        block = np.repeat(np.arange(len(drawn)), k[drawn])  # of each pick, among them
+        lo, hi = lo[drawn], hi[drawn]
+        m = len(block)
         a = self.aggrieved
+        a_lo, a_hi = np.searchsorted(a, lo)[block], np.searchsorted(a, hi)[block]
+        lo, hi = lo[block], hi[block]
+        uniform = lo + (rng.random(m) * (hi - lo)).astype(np.int64)
         odds = self.p.grievance_odds
         if len(a) == 0 or odds <= 1.0 or m == 0:
             return uniform
-        a_lo, a_hi = np.searchsorted(a, lo), np.searchsorted(a, hi)
         n_a = a_hi - a_lo
         g = n_a / np.maximum(hi - lo, 1)
         share = g * odds / np.maximum(g * odds + 1.0 - g, 1e-12)  # aggrieved share of picks
@@ -121,8 +125,9 @@ class Denunciation(Mechanism):
         pop = sim.population
         m, c = len(denouncers), p.contacts
         who = np.repeat(denouncers, c)
-        head = pop.workplace_offsets[pop.workplace_of(who)]
-        coworker = pop.random_coworker(who, rng)
+        own = np.repeat(pop.workplace_of(denouncers), c)
+        head = pop.workplace_offsets[own]
+        coworker = _uniform_in_blocks(pop.workplace_offsets, own, rng)  # pop.random_coworker
         acquaintance = pop.random_in_region(who, rng)
         u = rng.random(len(who))
         cand = np.where(u < p.superior_share, head, np.where(

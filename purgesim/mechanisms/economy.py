@@ -49,6 +49,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
 from purgesim.engine.module import Mechanism
@@ -93,7 +94,7 @@ class Economy(Mechanism):
         self.head = self.lo.copy()  # the first id of the block is the manager or chairman
 
         # engineers (CSR by enterprise) and workforce: one pass over people, once
-        spec = np.flatnonzero(pop.occupation == OCC["specialist"])
+        spec = pop.ids_where(occupations=(OCC["specialist"],))
         ent = self.enterprise_of[pop.workplace_of(spec)]
         keep = ent >= 0
         self.spec_ids, spec_ent = spec[keep], ent[keep]  # sorted by id, hence by enterprise
@@ -142,11 +143,13 @@ class Economy(Mechanism):
         staff = np.maximum(self.workforce - self.vacancies, 0.0)
         output = self._output(staff, inexperience, self.failed)
         shadow = self._output(self.workforce, shadow_inexperience, self.failed_shadow)
-        self._add("output", week, output * scale)
-        self._add("output_no_terror", week, shadow * scale)
-        self._add("plan", week, self.workforce * p.tautness * scale)
-        self._add("failures", week, self.failed * float(scale))
-        self._add("failures_no_terror", week, self.failed_shadow * float(scale))
+        self._add_all(week, {
+            "output": output * scale,
+            "output_no_terror": shadow * scale,
+            "plan": self.workforce * p.tautness * scale,
+            "failures": self.failed * float(scale),
+            "failures_no_terror": self.failed_shadow * float(scale),
+        })
 
         if self._blaming(sim):
             self._blame(sim, week, scale)
@@ -156,6 +159,15 @@ class Economy(Mechanism):
         for years in (self.manager_years, self.engineer_years, self.shadow_manager_years,
                       self.shadow_engineer_years):
             years += WEEK_YEARS
+
+    def _add_all(self, week: int, values: dict[str, np.ndarray]) -> None:
+        """:meth:`_add` for several series at once: one pass over the enterprises adds to
+        every series, each in enterprise order as ``np.bincount`` does, so the sums are the
+        same (their chains of additions overlap instead of following each other)."""
+        sums = _sums_by_region(self.region, np.stack(
+            [np.asarray(v, dtype=np.float64) for v in values.values()]), self.n_regions)
+        for series, row in zip(values, sums, strict=True):
+            self.series[series][week] += row
 
     def _add(self, series: str, week: int, values: np.ndarray) -> None:
         """Add per-enterprise values to a weekly series, by region."""
@@ -274,3 +286,15 @@ def _block_members(lo: np.ndarray, sizes: np.ndarray) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     starts = np.repeat(lo - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
     return starts + np.arange(int(sizes.sum()), dtype=np.int64)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sums_by_region(region, values, n_regions):
+    """``np.bincount(region, weights=row, minlength=n_regions)`` for each row of ``values``:
+    each sum adds its terms in order, starting from zero."""
+    out = np.zeros((values.shape[0], n_regions))
+    for i in range(values.shape[1]):
+        r = region[i]
+        for s in range(values.shape[0]):
+            out[s, r] += values[s, i]
+    return out

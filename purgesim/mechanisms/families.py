@@ -60,9 +60,9 @@ class Families(Mechanism):
         sim.add_series("wives_arrested", "hostages_held")
         if not self.p.enabled:
             return
-        senior = (pop.occupation == OCC["official_republic"]) | (
-            (pop.flags & FLAG["cc_member"]) > 0)
-        self.seniors = np.flatnonzero(senior)  # once, O(N); a sparse set afterwards
+        # once, O(N); a sparse set afterwards
+        self.seniors = pop.ids_where(occupations=(OCC["official_republic"],),
+                                     flags=FLAG["cc_member"])
 
     @property
     def links(self) -> tuple[np.ndarray, np.ndarray]:

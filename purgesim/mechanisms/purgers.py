@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from purgesim.engine.module import Mechanism
 from purgesim.mechanisms.top import elite_operation, pick_free, sentence_lag
 from purgesim.scenario import Scenario
@@ -34,7 +32,7 @@ class Purgers(Mechanism):
         pop = sim.population
         sim.add_series("nkvd_arrested")
         if self.p.enabled:
-            self.officers = np.flatnonzero(pop.occupation == OCC["nkvd"])  # once, O(N)
+            self.officers = pop.ids_where(occupations=(OCC["nkvd"],))  # once, O(N)
 
     def share(self, sim: Sim) -> float:
         """This week's share of the NKVD's officers to arrest."""

@@ -23,10 +23,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
 from purgesim.engine.module import Mechanism
-from purgesim.engine.random import sparse_bernoulli
+from purgesim.engine.random import sparse_bernoulli_chunks
+from purgesim.engine.sets import unique
 from purgesim.scenario import Scenario
 from purgesim.vocab import FLAG, FREE, OP, SRC
 
@@ -52,10 +54,13 @@ class Remarks(Mechanism):
         self.talker_bounds = np.zeros(pop.n_regions + 1, dtype=np.int64)
         if not self.p.enabled:
             return
-        talkers = sparse_bernoulli(pop.n, self.p.talker_share, sim.rng(self.name + ".talkers"))
-        # 5% of 163 million ids: int32 halves the memory at full scale
-        self.talkers = talkers.astype(np.int32 if pop.n < 2**31 else np.int64)
-        self.talker_bounds = np.searchsorted(self.talkers, pop.region_offsets)
+        # 5% of 163 million ids: int32 halves the memory at full scale (converted a chunk at
+        # a time, so the int64 ids are never all held)
+        dtype = np.int32 if pop.n < 2**31 else np.int64
+        self.talkers = np.concatenate([np.empty(0, dtype=dtype), *(
+            ids.astype(dtype) for ids in sparse_bernoulli_chunks(
+                pop.n, self.p.talker_share, sim.rng(self.name + ".talkers")))])
+        self.talker_bounds = np.searchsorted(self.talkers, pop.region_offsets.astype(dtype))
 
     def tolerated(self, sim: Sim) -> bool:
         return self.p.speech_tolerated or bool(sim.policy.get("speech_tolerated", False))
@@ -70,22 +75,17 @@ class Remarks(Mechanism):
         if len(speakers) == 0:
             return
 
-        # each remark is heard by a few coworkers (never the speaker himself)
+        # each remark is heard by a few coworkers (never the speaker himself), drawn uniformly
+        # in the workplace; a free hearer reports it if he is an informant, or out of fear
+        # (the more arrests in the workplace lately, the likelier)
         h = p.hearers
-        heard_by = np.repeat(speakers, h)
-        hearer = pop.random_coworker(heard_by, rng)
-        listening = (hearer != heard_by) & (sim.status[hearer] == FREE)
-        informant = (pop.flags[hearer] & FLAG["informant"]) > 0
+        own = pop.workplace_of(speakers)
+        u_hearer = rng.random(len(speakers) * h)
+        u_report = rng.random(len(speakers) * h)
         wp, counts = sim.recent_workplace_arrests(p.fear_memory_weeks)
-        recent = np.zeros(len(speakers))
-        if len(wp):
-            own = pop.workplace_of(speakers)
-            k = np.minimum(np.searchsorted(wp, own), len(wp) - 1)
-            recent = np.where(wp[k] == own, counts[k], 0).astype(float)
-        afraid = np.minimum(1.0, p.fear_report * np.repeat(recent, h))
-        p_report = 1.0 - (1.0 - p.informant_report * informant) * (1.0 - afraid)
-        reports = listening & (rng.random(len(hearer)) < p_report)
-        reported = speakers[reports.reshape(-1, h).any(axis=1)]
+        reported = _reported(speakers, own, pop.workplace_offsets, sim.status, pop.flags,
+                             FLAG["informant"], FREE, wp, counts, h, u_hearer, u_report,
+                             float(p.informant_report), float(p.fear_report))
         if len(reported) == 0:
             return
         pop.flags[reported] |= REMARKED
@@ -107,5 +107,60 @@ class Remarks(Mechanism):
         other_region = np.repeat(np.arange(pop.n_regions), k_other)
         lo = pop.region_offsets[other_region]
         others = lo + (rng.random(len(lo)) * size[other_region]).astype(np.int64)
-        speakers = np.unique(np.concatenate([talkers, others]))
+        speakers = unique(np.concatenate([talkers, others]))
         return speakers[sim.status[speakers] == FREE]
+
+
+@numba.njit(cache=True, nogil=True)
+def _reported(speakers, own, workplace_offsets, status, flags, informant_bit, free, wp, counts,
+              h, u_hearer, u_report, informant_report, fear_report):
+    """The speakers (sorted, in workplaces ``own``) whose remark some hearer reports.
+
+    Speaker ``s``'s hearers are ``h`` uniform members of his workplace (from ``u_hearer[s * h:
+    (s + 1) * h]``); a hearer who is not the speaker and is free reports when ``u_report <
+    1 - (1 - informant_report * informant) * (1 - afraid)``, where ``afraid = min(1,
+    fear_report * recent arrests in the workplace)`` (``wp`` sorted, with their ``counts``).
+    The arithmetic is numpy's, step by step, so the result is the same as the array version.
+    The hearers' status and flags are gathered in loops of their own, which keeps many memory
+    reads in flight (twice as fast as one loop doing everything at 1:1).
+    """
+    n = speakers.shape[0]
+    hearer = np.empty(n * h, dtype=np.int64)
+    afraid = np.empty(n, dtype=np.float64)
+    n_wp = wp.shape[0]
+    first = 0  # the first of wp >= w, found by walking on from the last speaker's
+    for s in range(n):
+        w = own[s]
+        recent = 0.0
+        if n_wp > 0:
+            if s > 0 and w < own[s - 1]:  # (speakers come sorted: never, but in case)
+                first = 0
+            while first < n_wp and wp[first] < w:
+                first += 1
+            k = min(first, n_wp - 1)
+            if wp[k] == w:
+                recent = np.float64(counts[k])
+        afraid[s] = min(1.0, fear_report * recent)
+        start = workplace_offsets[w]
+        size = np.float64(workplace_offsets[w + 1] - start)
+        for j in range(s * h, (s + 1) * h):
+            hearer[j] = start + np.int64(u_hearer[j] * size)
+    hearer_status = np.empty(n * h, dtype=np.uint8)
+    for j in range(n * h):
+        hearer_status[j] = status[hearer[j]]
+    hearer_flags = np.empty(n * h, dtype=np.uint8)
+    for j in range(n * h):
+        hearer_flags[j] = flags[hearer[j]]
+    out = np.empty(n, dtype=np.int64)
+    m = 0
+    for s in range(n):
+        reported = False
+        for j in range(s * h, (s + 1) * h):
+            informant = 1.0 if hearer_flags[j] & informant_bit else 0.0
+            p_report = 1.0 - (1.0 - informant_report * informant) * (1.0 - afraid[s])
+            if hearer[j] != speakers[s] and hearer_status[j] == free and u_report[j] < p_report:
+                reported = True
+        if reported:
+            out[m] = speakers[s]
+            m += 1
+    return out[:m].copy()

@@ -91,11 +91,11 @@ class Top(Mechanism):
         if not self.p.enabled:
             return
         # once, O(N): the sparse sets the weekly steps draw from
-        self.cc = np.flatnonzero(pop.flags & FLAG["cc_member"])
-        party = np.flatnonzero(pop.flags & FLAG["party"])
+        self.cc = pop.ids_where(flags=FLAG["cc_member"])
+        party = pop.ids_where(flags=FLAG["party"])
         self.party = party
         self.party_bounds = np.searchsorted(party, pop.region_offsets)
-        self.officers = np.flatnonzero(pop.occupation == OCC["officer"])
+        self.officers = pop.ids_where(occupations=(OCC["officer"],))
 
         # Ground truth at the top: conspiring only at the scenario's prevalence; and the 1934
         # Committee's known former oppositionists carry that taint (the others do not).
