@@ -137,7 +137,7 @@ def test_run_reps_json_out_and_catalog(catalog, tmp_path, one_process):
     for seed in (1, 2, 3):
         rep = out / f"seed-{seed}"
         assert {p.name for p in rep.iterdir()} == {"events.parquet", "weekly.parquet",
-                                                   "scenario.toml", "meta.json"}
+                                                   "scenario.toml", "meta.json", "summary.json"}
         assert json.loads((rep / "meta.json").read_text())["run_id"] == meta["run_ids"][str(seed)]
         assert ps.load_scenario(rep / "scenario.toml").seed == seed
     # the catalog: one complete row per rep, written by the parent, sharing the ensemble id
