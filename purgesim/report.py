@@ -603,8 +603,8 @@ def is_historical(scenario: dict[str, Any]) -> bool:
     seed, or a calibration of it): the only runs the archival record can judge."""
     from purgesim.scenario import Scenario, load_scenario
 
-    if scenario.get("calibration"):
-        return True
+    if scenario.get("calibration") and scenario.get("name", "great-terror") == "great-terror":
+        return True  # a counterfactual inherits the calibration but keeps its own name
     skip = {"name", "description", "scale", "seed", "calibration"}
     try:  # a pydantic ValidationError is a ValueError
         saved = Scenario.model_validate(scenario).model_dump(exclude=skip)

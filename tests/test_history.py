@@ -167,16 +167,38 @@ def test_calibration_with_one_worker_is_reproducible_and_resumes(tmp_path):
     assert resumed["generations"] == 3
 
 
+ONE_PARAMETER = """
+scenario = "great-terror"
+scale = 20000
+seeds = [1]
+targets = ["death_sentences_cr_1937", "death_sentences_cr_1938"]
+[parameters]
+"operations.kulak_00447.cat1_share" = [0.1, 0.9]
+[abc]
+population_size = 20
+generations = 2
+seed = 3
+"""
+
+
 def test_calibration_on_a_local_dask_cluster_reproduces_the_one_worker_fit(tmp_path):
     """Dask draws the particles in its workers, so the sample differs, but the one-worker
-    medians (what a scenario would ship) lie inside the Dask posterior's 90% interval."""
-    _, config = load_config(tiny(tmp_path, 2))
+    median (what a scenario would ship) lies inside the Dask posterior's 90% interval, give or
+    take a tenth of the prior range for the Monte Carlo error of 20 particles. One parameter:
+    with many, a small budget's importance weights collapse and the interval means little."""
+    path = tmp_path / "one.toml"
+    path.write_text(ONE_PARAMETER)
+    _, config = load_config(path)
     reference = calibrate(config, tmp_path / "one", workers=1)
     fit = calibrate(config, tmp_path / "dask", workers=2)
     assert fit["generations"] == 2
     assert (tmp_path / "dask" / "fit.json").exists()
     for name, stats in fit["parameters"].items():
-        assert stats["p05"] <= reference["parameters"][name]["median"] <= stats["p95"], name
+        low, high = config.parameters[name]
+        slack = 0.1 * (high - low)
+        assert stats["p05"] - slack <= reference["parameters"][name]["median"] <= (
+            stats["p95"] + slack), name
+        assert stats["p95"] - stats["p05"] < 0.8 * (high - low)  # the data did narrow it
 
 
 def test_posterior_draws_follow_the_weights_reproducibly(tmp_path):

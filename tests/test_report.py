@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 import purgesim as ps
+from purgesim.calibration import load_config
 from purgesim.cli import app
 from purgesim.compare import compare
 from purgesim.history import compare_runs
@@ -162,7 +163,8 @@ def test_history_table_of_a_saved_run_is_that_of_the_live_run(saved):
     result, folder = saved
     rows = history_rows(read_run(folder))
     assert rows is not None
-    assert rows == compare_runs([result])
+    targets = load_config(result.scenario.calibration)[1].targets
+    assert rows == compare_runs([result], targets)
 
 
 def test_only_the_history_is_compared_with_history():
