@@ -10,7 +10,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich import box
@@ -31,6 +31,12 @@ out = Console()
 err = Console(stderr=True)
 
 ScenarioArg = Annotated[str, typer.Argument(help="A shipped scenario name or a TOML file.")]
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    """Print one error line on stderr (plain text: it may quote a user's file) and exit."""
+    err.print(message, highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(code=code)
 
 
 def _load(ref: str, **overrides: Any) -> Scenario:
@@ -398,12 +404,9 @@ def report(
                   soft_wrap=True)
         raise typer.Exit(code=1) from None
     except ReportError as exc:
-        err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
+        _fail(f"error: {exc}", code=2)
     except OSError as exc:
-        err.print(f"error: cannot write the report: {exc}", highlight=False, markup=False,
-                  soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        _fail(f"error: cannot write the report: {exc}", code=1)
     out.print(f"report written to {written} ({written.stat().st_size / 1e6:.1f} MB)"
               + (f"; PNG files in {png}" if png is not None else ""),
               highlight=False, markup=False, soft_wrap=True)
@@ -717,12 +720,9 @@ def export(
     try:
         counts = run_export(run_dir, graph=graph, edges=edges)
     except ExportError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
+        _fail(f"error: {exc}", code=2)
     except OSError as exc:
-        err.print(f"error: cannot write the export: {exc}", markup=False, highlight=False,
-                  soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        _fail(f"error: cannot write the export: {exc}", code=1)
     written = " and ".join(str(p) for p in (graph, edges) if p is not None)
     out.print(f"{counts['nodes']:,} people ({counts['arrests']:,} arrested) and "
               f"{counts['edges']:,} accusations written to {written}", highlight=False,

@@ -179,7 +179,7 @@ class Operations(Mechanism):
                 sweep_budget -= from_own
                 budget -= used - from_own
                 if op.limited:
-                    limits.arrested[r] += sim.events["weight"][rows].sum() / scale
+                    limits.arrested[r] += used
             self.capacity_carry[r] = max(budget, 0.0) % 1.0
             self.sweep_carry[r] = max(sweep_budget, 0.0) % 1.0
             if limited_running:
