@@ -435,12 +435,13 @@ def history(
     sc = _load(scenario, scale=scale)
     first = sc.seed if seed is None else seed
     seeds = list(range(first, first + reps))
-    targets = _calibration_targets(sc)
+    calibration = _calibration(sc)
+    targets = calibration.targets if calibration is not None else []
     prevalences = prevalence or [1e-5, 1e-4, 1e-3, 1e-2]
     # the posterior belongs to the calibrated scenario itself: a counterfactual built on it may
     # change the very parameters a draw would set
     shipped = (posterior_path(sc.calibration)
-               if sc.calibration and sc.name == _calibrated_scenario(sc) else None)
+               if calibration is not None and sc.name == calibration.scenario else None)
     draws = [] if shipped is None else posterior_draws(
         shipped, reps if posterior is None else posterior, seed=first)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
@@ -541,26 +542,18 @@ def _with(sc: Scenario, **changes: Any) -> Scenario:
     return Scenario.model_validate(data)
 
 
-def _calibrated_scenario(sc: Scenario) -> str | None:
-    from purgesim.calibration import load_config
-
-    try:
-        return load_config(sc.calibration)[1].scenario
-    except ScenarioError:
-        return None
-
-
-def _calibration_targets(sc: Scenario) -> list[str]:
+def _calibration(sc: Scenario) -> Any:
+    """The calibration config the scenario names (None if none, or unreadable: warned)."""
     if not sc.calibration:
-        return []
+        return None
     from purgesim.calibration import load_config
 
     try:
-        return load_config(sc.calibration)[1].targets
+        return load_config(sc.calibration)[1]
     except ScenarioError as exc:
         for line in exc.problems:
             err.print(f"warning: {line}", markup=False)
-        return []
+        return None
 
 
 @app.command()
