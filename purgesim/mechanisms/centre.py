@@ -3,7 +3,8 @@
 Each region starts with the category 1 and 2 limits of the Order 00447 annex (per union
 republic, and the Gulag's own 10,000 for category 1). Regions that have used most of their
 limit ask for more (see :mod:`purgesim.mechanisms.operations`); each week the centre approves a
-pending request with some probability, up to a ceiling. Limits are kept in agent units as real
+share of the pending requests, up to a ceiling (a republic stands for its oblasts, each of which
+petitioned on its own, so the answer is a share, not all or nothing). Limits are kept in agent units as real
 numbers, so fractions carry over and small republics still act at coarse scales.
 """
 
@@ -69,20 +70,21 @@ class Centre(Mechanism):
         if final:
             pending = self._final_grant(limits)
         if self.p.enabled and np.any(pending):
-            rng = sim.rng(self.name)
-            chance = (self.p.approval_probability if last is None or sim.week < last
-                      else self.p.late_approval_probability)
-            approve = pending & ((rng.random(len(pending)) < chance) | final)
+            # A republic stands for its many oblasts, each petitioning on its own: the centre
+            # answers a share of the republic's pending requests each week, not all or nothing.
+            share = 1.0 if final else (self.p.approval_probability if last is None
+                                       or sim.week < last else self.p.late_approval_probability)
+            answered = np.where(pending, share, 0.0)
             for cat, request, initial, ceiling in (
                 (1, limits.request_cat1, limits.initial_cat1, self.p.max_multiplier_cat1),
                 (2, limits.request_cat2, limits.initial_cat2, self.p.max_multiplier_cat2),
             ):
                 current = limits.cat1 if cat == 1 else limits.cat2
                 room = np.maximum(initial * ceiling - current, 0.0)
-                increase = np.where(approve, np.minimum(request * self.p.approval_share, room), 0)
+                increase = np.minimum(request * answered * self.p.approval_share, room)
                 current += increase
                 sim.series[f"limit_increase_cat{cat}"][sim.week] = np.rint(increase * scale)
-                request[approve] = 0.0
+                request -= request * answered
         if self.p.enabled:
             self._requests(limits)
         sim.series["limit_cat1"][sim.week] = np.rint(limits.cat1 * scale)
@@ -101,17 +103,17 @@ class Centre(Mechanism):
 
     def _requests(self, limits: Limits) -> None:
         """Regions that have used most of their limit, or of its category 1 part, and still have
-        suspects ask for more (one pending request at a time); the centre answers from next
-        week."""
+        suspects ask for more once their last request is mostly answered; the centre answers
+        from next week."""
+        amount = self.p.request_fraction * (limits.initial_cat1 + limits.initial_cat2)
         used_up = ((limits.arrested >= self.p.request_threshold * limits.total)
                    | ((limits.used_cat1 >= self.p.request_threshold * limits.cat1)
                       & (limits.cat1 > 0)))
         asks = (
             used_up
             & limits.backlog
-            & ((limits.request_cat1 + limits.request_cat2) == 0)
+            & ((limits.request_cat1 + limits.request_cat2) < 0.1 * amount)
             & (limits.total > 0)
         )
-        amount = self.p.request_fraction * (limits.initial_cat1 + limits.initial_cat2)
-        limits.request_cat1[asks] = amount[asks] * self.p.request_cat1_share
-        limits.request_cat2[asks] = amount[asks] * (1.0 - self.p.request_cat1_share)
+        limits.request_cat1[asks] += amount[asks] * self.p.request_cat1_share
+        limits.request_cat2[asks] += amount[asks] * (1.0 - self.p.request_cat1_share)
