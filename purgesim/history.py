@@ -46,6 +46,11 @@ class _Events:
             np.datetime64("NaT"))
         self.weight = c["weight"].astype(np.int64)
         self.op = c["operation"]
+        # The organs' arrest counts are of people taken from freedom: camp inmates re-sentenced
+        # by the camp troikas (the Gulag's own Order 00447 limit) count as convictions only.
+        names = list(result.population.region_names)
+        self.from_freedom = (c["region"] != names.index("Gulag") if "Gulag" in names
+                             else np.ones(len(self.weight), dtype=bool))
         s = c["sentence"]
         self.cat1 = s == SENT["cat1"]
         self.convicted = self.cat1 | (s == SENT["cat2"])
@@ -54,7 +59,8 @@ class _Events:
         return float(self.weight[mask].sum())
 
     def arrested_between(self, lo: str, hi: str) -> np.ndarray:
-        return (self.arrest >= np.datetime64(lo)) & (self.arrest < np.datetime64(hi))
+        return (self.from_freedom & (self.arrest >= np.datetime64(lo))
+                & (self.arrest < np.datetime64(hi)))
 
     def sentenced_between(self, lo: str, hi: str) -> np.ndarray:
         return (self.sentence >= np.datetime64(lo)) & (self.sentence < np.datetime64(hi))

@@ -63,9 +63,12 @@ def test_figures_are_computed_from_the_event_table(runs):
     start = np.datetime64(r.scenario.start)
     arrest = start + c["week"].astype("timedelta64[W]")
     in_1937 = (arrest >= np.datetime64("1937-01-01")) & (arrest < np.datetime64("1938-01-01"))
-    assert BY_KEY["arrested_by_organs_1937"].compute(r) == c["weight"][in_1937].sum()
+    # the organs' arrests are of free people: camp inmates re-sentenced under 00447 are not
+    in_camp = c["region"] == list(r.population.region_names).index("Gulag")
+    assert np.any(in_camp & in_1937)
+    assert BY_KEY["arrested_by_organs_1937"].compute(r) == c["weight"][in_1937 & ~in_camp].sum()
     assert BY_KEY["arrested_by_organs_1937"].compute(r) == r.summary()["by_year"]["1937"][
-        "arrested"]
+        "arrested"] - c["weight"][in_1937 & in_camp].sum()
     assert BY_KEY["convicted_cr_total_1938"].compute(r) == r.summary()["by_year"]["1938"][
         "convicted"]
     assert BY_KEY["death_sentences_cr_1938"].compute(r) == r.summary()["by_year"]["1938"]["cat1"]
@@ -123,6 +126,12 @@ def test_calibration_config_is_validated(tmp_path):
     with pytest.raises(ScenarioError) as info:
         load_config(bad)
     assert "camps.annual_mortality = 2.0" in str(info.value)  # outside [0, 1]
+    bad.write_text('scenario = "great-terror"\nscale = 1000\nseeds = [1]\n'
+                   'targets = ["death_sentences_cr_1937"]\n[parameters]\n'
+                   '"camps.annual_mortality" = [0.0, 0.1]\n[abc]\ntransition = "wide"\n')
+    with pytest.raises(ScenarioError) as info:
+        load_config(bad)
+    assert "abc.transition" in str(info.value) and "'local'" in str(info.value)
     _, shipped = load_config("great-terror")
     assert "death_sentences_cr_1937" in shipped.targets
 
@@ -165,6 +174,22 @@ def test_calibration_with_one_worker_is_reproducible_and_resumes(tmp_path):
     _, longer = load_config(tiny(tmp_path, 3))
     resumed = calibrate(longer, tmp_path / "a", workers=1)
     assert resumed["generations"] == 3
+
+
+def test_a_sampler_failure_is_reported_and_the_finished_generations_kept(tmp_path, monkeypatch):
+    import pyabc
+
+    from purgesim.calibration import CalibrationError
+
+    def collapse(self, *args, **kwargs):
+        raise AssertionError("The population total weight nan is not normalized.")
+
+    monkeypatch.setattr(pyabc.ABCSMC, "run", collapse)
+    _, config = load_config(tiny(tmp_path, 2))
+    with pytest.raises(CalibrationError) as info:
+        calibrate(config, tmp_path / "c", workers=1)
+    assert "weight nan" in str(info.value) and "kernel_scaling" in str(info.value)
+    assert (tmp_path / "c" / "calibration.db").exists()  # a rerun resumes from it
 
 
 ONE_PARAMETER = """
