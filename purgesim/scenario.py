@@ -178,7 +178,8 @@ class Centre(Section):
     request_fraction: NonNegative
     request_cat1_share: Probability
     approval_probability: Probability
-    """Weekly chance that a pending request for more is granted, until ``approvals_until``."""
+    """Weekly chance that an oblast's pending request for more is granted, until
+    ``approvals_until``; so the share of a republic's pending requests granted each week."""
     approval_share: Probability
     approvals_until: EventId | None = None
     """The Politburo's last general extension: at this event every region that still has
@@ -215,12 +216,17 @@ class Operation(Section):
     torture_probability: Probability = 0.5
     names_mean: NonNegative = 1.0
     cat1_share: Probability = 0.5
+    mass_cat1_share: Probability | None = None
+    """The share shot by cases sentenced from ``mass_from`` until ``mass_until`` (the mass
+    operations' troikas); outside that window, ``cat1_share``. None: ``cat1_share`` always."""
+    mass_from: EventId | None = None
+    mass_until: EventId | None = None
     convict_without_confession: Probability = 0.8
     sentence_lag_weeks: Annotated[float, Field(ge=1.0)] = 4.0
     album_until: EventId | None = None
-    """The 'album' procedure: cases wait for approval in Moscow until this event (the special
-    troikas), which then decide the backlog within ``sentence_lag_weeks``."""
-    album_lag_weeks: Annotated[float, Field(ge=1.0)] = 12.0
+    """The 'album' procedure: cases wait for approval in Moscow (``sentencing.album_lag_weeks``)
+    until this event (the special troikas), which then decide the backlog within
+    ``sentence_lag_weeks``."""
 
 
 class Nkvd(Section):
@@ -264,6 +270,9 @@ class Sentencing(Section):
     cat1_profile_odds: dict[Taint, NonNegative]
     after_stop_release: Probability
     """Share of the cases still pending at the stop decree that are released on review."""
+    album_lag_weeks: Annotated[float, Field(ge=1.0)] = 10.0
+    """Mean weeks from arrest to a decision for the operations judged by 'album' in Moscow: one
+    commission (the NKVD chief and the Procurator) decided every national operation's lists."""
 
 
 class Evidence(Section):

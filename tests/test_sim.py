@@ -126,6 +126,41 @@ def test_routine_approvals_end_with_the_last_extension():
     assert never.series["limit_increase_cat1"][last + 1:].sum() > 0
 
 
+def test_the_centre_answers_a_share_of_each_pending_request():
+    """A republic stands for its oblasts, each petitioning on its own: after its first request
+    the limit rises week by week by a share of what is still pending, not all at once."""
+    p = 0.25
+    r = run(centre__approval_probability=p, centre__max_multiplier_cat1=100.0)
+    rises = r.series["limit_increase_cat1"][:, 0]  # the RSFSR
+    first = int(np.flatnonzero(rises > 0)[0])
+    assert rises[first + 1] == pytest.approx((1 - p) * rises[first], rel=0.02)
+    assert rises[first + 2] == pytest.approx((1 - p) ** 2 * rises[first], rel=0.02)
+
+
+def test_only_cases_pending_at_the_stop_decree_are_reviewed():
+    r = run(sentencing__after_stop_release=1.0)
+    c = r.columns
+    stop = r.scenario.event_week("stop_decree")
+    convicted = (c["sentence"] == SENT["cat1"]) | (c["sentence"] == SENT["cat2"])
+    pending = (c["week"] < stop) & (c["sentence_week"] >= stop)
+    assert np.any(pending) and not np.any(convicted & pending)
+    assert np.any(convicted & (c["week"] >= stop))  # 1939's new cases still go to court
+
+
+def test_ordinary_cases_are_shot_at_the_mass_share_only_while_the_operations_run():
+    r = run(scale=500, operations__ordinary__mass_cat1_share=0.5)
+    c = r.columns
+    start, stop = (r.scenario.event_week(e) for e in ("order_00447", "stop_decree"))
+    ordinary = (c["operation"] == OP["ordinary"]) & (c["sentence_week"] >= 0)
+    shot = c["sentence"] == SENT["cat1"]
+    convicted = shot | (c["sentence"] == SENT["cat2"])
+    during = ordinary & convicted & (c["sentence_week"] >= start) & (c["sentence_week"] < stop)
+    outside = ordinary & convicted & ~during
+    assert during.sum() > 100 and outside.sum() > 100
+    assert shot[during].mean() > 0.4
+    assert shot[outside].mean() < 0.05
+
+
 def test_operational_groups_sweep_beyond_the_interrogation_capacity():
     def kulak_sweeps(result):
         c = result.columns

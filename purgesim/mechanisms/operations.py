@@ -210,14 +210,15 @@ class Operations(Mechanism):
         """Mean weeks to a sentence by operation; 'album' cases wait for Moscow until the
         special troikas take over, who then clear the backlog."""
         lags = lags.copy()
+        album = sim.scenario.sentencing.album_lag_weeks
         for name, op in self.ops.items():
             if op.album_until is None:
                 continue
             until = sim.event_week(op.album_until)
             if until is None:
-                lags[OP[name]] = op.album_lag_weeks
+                lags[OP[name]] = album
             elif sim.week < until:
-                lags[OP[name]] = min(op.album_lag_weeks,
+                lags[OP[name]] = min(album,
                                      until - sim.week + op.sentence_lag_weeks)
         return lags
 

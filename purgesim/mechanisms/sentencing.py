@@ -32,6 +32,11 @@ class Sentencing(Mechanism):
         self.convict_no_confession = np.array(
             [ops[n].convict_without_confession if n in ops else 0.8 for n in OP])
         self.cat1_share = np.array([ops[n].cat1_share if n in ops else 0.5 for n in OP])
+        # (operation index, share, from, until) for operations whose share shot changes while
+        # the mass operations run
+        self.mass_shares = [(i, ops[n].mass_cat1_share, ops[n].mass_from, ops[n].mass_until)
+                            for i, n in enumerate(OP)
+                            if n in ops and ops[n].mass_cat1_share is not None]
         self.limited = np.array([ops[n].limited if n in ops else False for n in OP])
         self.profile = np.ones(256)
         for bits in range(256):
@@ -59,12 +64,18 @@ class Sentencing(Mechanism):
             p_convict[ev["source"][rows] == SRC["family"]] = 1.0
         convicted = u_convict < p_convict
         if not sim.policy.get("troikas", True):
-            convicted &= u_review >= self.p.after_stop_release  # review after the stop decree
+            # the troikas' pending cases are reviewed after the stop decree; new cases are not
+            pending = ev["week"][rows] < (sim.event_week("stop_decree") or 0)
+            convicted &= ~pending | (u_review >= self.p.after_stop_release)
 
         # category: the operation's share shot, raised by the victim's profile; for a limited
         # operation the limits are ceilings: a category whose limit is used up is not given
         # while the other still has room (and the region asks the centre for more)
-        odds = self.cat1_share[op] / np.maximum(1.0 - self.cat1_share[op], 1e-9)
+        share = self.cat1_share.copy()
+        for i, mass_share, start, until in self.mass_shares:
+            if (start is None or sim.active(start)) and not (until and sim.active(until)):
+                share[i] = mass_share
+        odds = share[op] / np.maximum(1.0 - share[op], 1e-9)
         odds = odds * self.profile[ev["taint"][rows]]
         region = ev["region"][rows].astype(np.int64)
         limits = sim.limits
