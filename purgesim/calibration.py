@@ -24,7 +24,7 @@ import tomllib
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -36,6 +36,10 @@ from purgesim.scenario import ScenarioError, load_scenario
 SHIPPED = resources.files("purgesim.calibrations")
 
 
+class CalibrationError(RuntimeError):
+    """The sampler stopped; the generations finished so far are kept in the database."""
+
+
 class Abc(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     population_size: Annotated[int, Field(ge=2)] = 40
@@ -43,6 +47,12 @@ class Abc(BaseModel):
     min_epsilon: Annotated[float, Field(ge=0.0)] = 0.0
     """Stop early once the acceptance threshold (mean relative error) falls below this."""
     seed: Annotated[int, Field(ge=0)] = 0
+    transition: Literal["normal", "local"] = "normal"
+    """How particles are perturbed: one multivariate normal fitted to the whole population, or
+    'local' normals fitted to each particle's nearest neighbours (pyabc LocalTransition), which
+    follows a curved, correlated posterior without collapsing the weights onto a few particles."""
+    kernel_scaling: Annotated[float, Field(gt=0.0)] = 1.0
+    """Multiplies the perturbation kernel's covariance; above 1 explores more widely."""
 
 
 class CalibrationConfig(BaseModel):
@@ -166,15 +176,27 @@ def calibrate(config: CalibrationConfig, out: Path, workers: int | None = None,
         sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
     try:
         np.random.seed(config.abc.seed)  # noqa: NPY002 - pyabc draws from numpy's global RNG
-        abc = pyabc.ABCSMC(Model(config), prior, distance,
+        transition = (pyabc.transition.LocalTransition(scaling=config.abc.kernel_scaling)
+                      if config.abc.transition == "local" else
+                      pyabc.transition.MultivariateNormalTransition(
+                          scaling=config.abc.kernel_scaling))
+        abc = pyabc.ABCSMC(Model(config), prior, distance, transitions=transition,
                            population_size=config.abc.population_size, sampler=sampler)
         db = f"sqlite:///{db_path}"
         history = _resume(pyabc, abc, db, config)
         done = history.max_t + 1 if history.max_t is not None else 0
         remaining = config.abc.generations - done
         if remaining > 0:
-            history = abc.run(max_nr_populations=remaining,
-                              minimum_epsilon=config.abc.min_epsilon)
+            try:
+                history = abc.run(max_nr_populations=remaining,
+                                  minimum_epsilon=config.abc.min_epsilon)
+            except (AssertionError, ValueError, np.linalg.LinAlgError) as exc:
+                # e.g. "population total weight nan": the weights collapsed
+                raise CalibrationError(
+                    f"the sampler stopped after generation {abc.history.max_t}: {exc}. The "
+                    f"finished generations are kept in {db_path}; a wider kernel "
+                    "(abc.kernel_scaling), abc.transition = 'local' or a larger population "
+                    "helps against collapsing weights") from exc
     finally:
         if client is not None:
             client.close()

@@ -584,9 +584,13 @@ def calibrate(
     err.print(f"calibrating {label}: {len(cfg.parameters)} parameters, {len(cfg.targets)} "
               f"targets, {cfg.abc.generations} generations of {cfg.abc.population_size}; "
               f"progress in {target / 'calibration.db'}", markup=False)
-    fit = run_calibration(cfg, target, workers=workers, scheduler=scheduler,
-                          config_ref=config)
-    from purgesim.calibration import shipped_values
+    from purgesim.calibration import CalibrationError, shipped_values
+
+    try:
+        fit = run_calibration(cfg, target, workers=workers, scheduler=scheduler,
+                              config_ref=config)
+    except CalibrationError as exc:
+        _fail(f"error: {exc}", code=1)
 
     shipped = shipped_values(cfg)
     table = Table(title=f"posterior after {fit['generations']} generations "
