@@ -12,9 +12,9 @@ Bayesian computation by sequential Monte Carlo:
 
 Progress is kept in a SQLite database in the output folder; running the same command again
 resumes an interrupted calibration from its last finished generation. The output folder gets
-``posterior.parquet`` (the last generation's particles and weights), ``fit.json`` (posterior
-medians, 90% intervals, the distance reached) and ``scenario.toml`` (the base scenario with the
-fitted medians), each written atomically.
+``posterior.parquet`` (the last generation's particles, weights and distances), ``fit.json``
+(posterior medians, 90% intervals, the distance reached, the best particle) and
+``scenario.toml`` (the base scenario with the best particle's values), each written atomically.
 """
 
 from __future__ import annotations
@@ -237,32 +237,46 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[flo
 
 def write_results(history: Any, config: CalibrationConfig, out: Path,
                   config_ref: str) -> dict[str, Any]:
+    """posterior.parquet (the last generation: each particle's parameters, weight and distance),
+    fit.json (each parameter's posterior median, mean and 90% interval, and the best particle)
+    and scenario.toml (the base scenario with the best particle's values).
+
+    The scenario gets the best-fitting particle, not the marginal medians: when the targets pin
+    down only combinations of parameters (a ridge), the medians taken one by one form a point
+    off the ridge that no particle holds, and it fits worse than the particles do."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     import tomli_w
 
-    frame, weights = history.get_distribution()
-    weights = np.asarray(weights, dtype=float)
+    particles = history.get_population().particles
+    weights = np.array([p.weight for p in particles], dtype=float)
+    weights /= weights.sum()
+    distances = np.array([p.distance for p in particles], dtype=float)
+    columns = {name: np.array([p.parameter[name] for p in particles], dtype=float)
+               for name in config.parameters}
+    best = int(np.argmin(distances))
     fit: dict[str, Any] = {"generations": int(history.max_t) + 1,
                            "population_size": config.abc.population_size,
                            "epsilon": float(history.get_all_populations()["epsilon"].iloc[-1]),
+                           "effective_sample_size": float(1.0 / np.sum(weights**2)),
+                           "best": {"distance": float(distances[best]),
+                                    "parameters": {n: float(v[best]) for n, v in columns.items()}},
                            "parameters": {}}
-    for name in config.parameters:
-        values = frame[name].to_numpy(dtype=float)
+    for name, values in columns.items():
         p05, median, p95 = weighted_quantiles(values, weights, (0.05, 0.5, 0.95))
         fit["parameters"][name] = {"median": median, "p05": p05, "p95": p95,
-                                   "mean": float(np.average(values, weights=weights))}
-    table = pa.table({**{name: frame[name].to_numpy(dtype=float) for name in config.parameters},
-                      "weight": weights})
+                                   "mean": float(np.average(values, weights=weights)),
+                                   "best": float(values[best])}
+    table = pa.table({**columns, "weight": weights, "distance": distances})
     _atomic(out / "posterior.parquet", lambda p: pq.write_table(table, p))
     _atomic(out / "fit.json", lambda p: Path(p).write_text(json.dumps(fit, indent=2) + "\n"))
     scenario: dict[str, Any] = {"base": config.scenario, "calibration": config_ref}
-    for name, stats in fit["parameters"].items():
+    for name, value in fit["best"]["parameters"].items():
         node = scenario
         *parents, leaf = name.split(".")
         for part in parents:
             node = node.setdefault(part, {})
-        node[leaf] = round(stats["median"], 6)
+        node[leaf] = round(value, 6)
     _atomic(out / "scenario.toml", lambda p: Path(p).write_bytes(tomli_w.dumps(scenario).encode()))
     return fit
 
@@ -281,7 +295,7 @@ def posterior_draws(path: Path, k: int, seed: int) -> list[dict[str, float]]:
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)
-    names = [n for n in table.column_names if n != "weight"]
+    names = [n for n in table.column_names if n not in ("weight", "distance")]
     weights = np.asarray(table["weight"], dtype=float)
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(weights), size=k, p=weights / weights.sum())

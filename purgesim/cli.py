@@ -593,16 +593,20 @@ def calibrate(
         _fail(f"error: {exc}", code=1)
 
     shipped = shipped_values(cfg)
-    table = Table(title=f"posterior after {fit['generations']} generations "
-                  f"(epsilon {fit['epsilon']:.3f}), against the values {cfg.scenario} ships")
-    for col in ("parameter", "median", "90% interval", "shipped", "shipped inside"):
+    table = Table(title=f"posterior after {fit['generations']} generations (epsilon "
+                  f"{fit['epsilon']:.3f}, effective sample size "
+                  f"{fit['effective_sample_size']:.0f}), against the values {cfg.scenario} "
+                  f"ships; best particle: distance {fit['best']['distance']:.3f}")
+    for col in ("parameter", "median", "90% interval", "best", "shipped", "shipped inside"):
         table.add_column(col)
     for pname, stats in fit["parameters"].items():
         inside = stats["p05"] <= shipped[pname] <= stats["p95"]
         table.add_row(pname, f"{stats['median']:.4g}", f"{stats['p05']:.4g}-{stats['p95']:.4g}",
-                      f"{shipped[pname]:.4g}", "yes" if inside else "[red]no[/red]")
+                      f"{stats['best']:.4g}", f"{shipped[pname]:.4g}",
+                      "yes" if inside else "[red]no[/red]")
     out.print(table)
-    out.print(f"fitted scenario: {target / 'scenario.toml'}", highlight=False)
+    out.print(f"fitted scenario (the best particle): {target / 'scenario.toml'}",
+              highlight=False)
 
 
 @app.command("runs")

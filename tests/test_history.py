@@ -165,11 +165,16 @@ def test_calibration_with_one_worker_is_reproducible_and_resumes(tmp_path):
     for name, (low, high) in config.parameters.items():
         assert low <= a["parameters"][name]["median"] <= high
     # the fitted scenario loads and carries the medians
+    # the fitted scenario loads and carries the best particle, the one nearest the targets
     fitted = ps.load_scenario(tmp_path / "a" / "scenario.toml")
     assert fitted.nkvd.mass_capacity_per_million == pytest.approx(
-        a["parameters"]["nkvd.mass_capacity_per_million"]["median"], rel=1e-5)
+        a["best"]["parameters"]["nkvd.mass_capacity_per_million"], rel=1e-5)
     posterior = pq.read_table(tmp_path / "a" / "posterior.parquet")
-    assert posterior.num_rows == 10 and "weight" in posterior.column_names
+    assert posterior.num_rows == 10 and {"weight", "distance"} <= set(posterior.column_names)
+    distances = np.asarray(posterior["distance"])
+    assert a["best"]["distance"] == pytest.approx(distances.min())
+    assert a["best"]["distance"] <= a["epsilon"]
+    assert 1 <= a["effective_sample_size"] <= 10
     # asking for one more generation resumes from the database instead of starting over
     _, longer = load_config(tiny(tmp_path, 3))
     resumed = calibrate(longer, tmp_path / "a", workers=1)
@@ -241,7 +246,7 @@ def test_posterior_draws_follow_the_weights_reproducibly(tmp_path):
 # the shipped calibration
 
 
-def test_shipped_values_are_the_medians_of_the_shipped_posterior():
+def test_shipped_values_are_the_best_particle_of_the_shipped_posterior():
     from purgesim.calibration import posterior_path, shipped_values, weighted_quantiles
 
     sc = ps.load_scenario("great-terror")
@@ -249,9 +254,12 @@ def test_shipped_values_are_the_medians_of_the_shipped_posterior():
     _, config = load_config(sc.calibration)
     posterior = pq.read_table(posterior_path(sc.calibration))
     weights = np.asarray(posterior["weight"], dtype=float)
+    best = int(np.argmin(np.asarray(posterior["distance"])))
     for name, value in shipped_values(config).items():
-        (median,) = weighted_quantiles(np.asarray(posterior[name], dtype=float), weights, (0.5,))
-        assert value == pytest.approx(median, rel=1e-3, abs=1e-4), name
+        column = np.asarray(posterior[name], dtype=float)
+        assert value == pytest.approx(column[best], rel=1e-3, abs=1e-4), name
+        p05, p95 = weighted_quantiles(column, weights, (0.05, 0.95))
+        assert p05 <= value <= p95, name  # and it lies inside the posterior's 90% interval
 
 
 def test_shipped_parameters_fit_their_targets():
