@@ -618,13 +618,23 @@ class _Start:
     start: dt.date
 
 
+@dataclass
+class _Regions:
+    region_names: tuple[str, ...]
+
+
 class _SavedRun:
     """What :func:`purgesim.history.compare_runs` reads of a run (its event columns as codes,
-    and the scenario's start), rebuilt from a saved event table."""
+    the scenario's start and the region names), rebuilt from a saved event table."""
 
     def __init__(self, events: pa.Table, start: dt.date):
+        from purgesim.datasets import regions
+
+        names = tuple(r.name for r in regions())
         self.scenario = _Start(start)
+        self.population = _Regions(names)
         self.columns = {
+            "region": codes(events, "region", names),
             "week": events.column("week").to_numpy().astype(np.int64),
             "sentence_week": weeks_since(events, "sentence_date", start),
             "weight": events.column("weight").to_numpy(),
