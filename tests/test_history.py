@@ -247,19 +247,18 @@ def test_posterior_draws_follow_the_weights_reproducibly(tmp_path):
 
 
 def test_shipped_values_are_the_best_particle_of_the_shipped_posterior():
-    from purgesim.calibration import posterior_path, shipped_values, weighted_quantiles
+    """(The best particle need not lie inside every marginal 90% interval: the shipped one
+    sits at the edge of one prior, docs/calibration.md.)"""
+    from purgesim.calibration import posterior_path, shipped_values
 
     sc = ps.load_scenario("great-terror")
     assert sc.calibration == "great-terror"
     _, config = load_config(sc.calibration)
     posterior = pq.read_table(posterior_path(sc.calibration))
-    weights = np.asarray(posterior["weight"], dtype=float)
     best = int(np.argmin(np.asarray(posterior["distance"])))
     for name, value in shipped_values(config).items():
         column = np.asarray(posterior[name], dtype=float)
         assert value == pytest.approx(column[best], rel=1e-3, abs=1e-4), name
-        p05, p95 = weighted_quantiles(column, weights, (0.05, 0.95))
-        assert p05 <= value <= p95, name  # and it lies inside the posterior's 90% interval
 
 
 def test_shipped_parameters_fit_their_targets():
