@@ -5,26 +5,26 @@
 
 The estimate is a straight line above measured peaks: the whole-process peak resident set size
 of ``purgesim run --scale S --json`` (GNU ``/usr/bin/time``), great-terror, all mechanisms, 169
-weeks, on the 2-core development machine on 2026-11-26 (``benchmarks/results.md`` has the
-latest figures; every shipped scenario peaks within 1 MiB of great-terror at 1:10, because the
-peak is set by the population build):
+weeks, on the 2-core development machine on 2026-11-27, after the single-pass population build
+(the peak is set by the population build; every shipped scenario peaks within a few MiB of
+great-terror):
 
 ==========  ============  ==========  ==========
 scale       agents        measured    estimate
 ==========  ============  ==========  ==========
-1:1000      165,200       150 MiB     163 MiB
-1:100       1,634,304     178 MiB     193 MiB
-1:30        5,443,094     237 MiB     269 MiB
-1:10        16,325,353    454 MiB     487 MiB
-1:3         54,413,258    985 MiB     1.22 GiB
-1:1         163,235,839   3.05 GiB    3.35 GiB
+1:1000      165,200       255 MiB     274 MiB
+1:100       1,634,304     270 MiB     291 MiB
+1:30        5,443,094     313 MiB     334 MiB
+1:10        16,325,353    430 MiB     459 MiB
+1:3         54,413,258    827 MiB     895 MiB
+1:1         163,235,839   1.93 GiB    2.09 GiB
 ==========  ============  ==========  ==========
 
 i.e. about :data:`BYTES_PER_AGENT` bytes per agent (the population's 7 bytes per person, the
 one-byte status, and the transient arrays of the population build) on top of
-:data:`FIXED_BYTES` for the interpreter, numpy, numba and the other imports.  Both constants
-are rounded up, so the estimate errs on the side of refusing; re-fit them when the population
-layout or the build changes (``tests/test_memory.py`` holds the measured peaks).
+:data:`FIXED_BYTES` for the interpreter, numpy, numba, the other imports and the compiled
+kernels.  Both constants are rounded up, so the estimate errs on the side of refusing; re-fit
+them when the population layout or the build changes (``tests/test_memory.py`` holds the measured peaks).
 """
 
 from __future__ import annotations
@@ -48,9 +48,9 @@ GIB = 1024**3
 MIB = 1024**2
 
 #: Peak resident bytes per agent of a full run (fitted slope, rounded up).
-BYTES_PER_AGENT = 21
+BYTES_PER_AGENT = 12
 #: Peak resident bytes of a run with (almost) no agents: interpreter and imports (rounded up).
-FIXED_BYTES = 160 * MIB
+FIXED_BYTES = 272 * MIB
 
 # A cgroup "limit" at or above this is no limit (cgroup v1 reports 2**63 rounded to pages).
 _NO_LIMIT = 2**60
