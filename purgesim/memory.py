@@ -5,9 +5,9 @@
 
 The estimate is a straight line above measured peaks: the whole-process peak resident set size
 of ``purgesim run --scale S --json`` (GNU ``/usr/bin/time``), great-terror, all mechanisms, 169
-weeks, on the 2-core development machine on 2026-11-27, after the single-pass population build
-(the peak is set by the population build; every shipped scenario peaks within a few MiB of
-great-terror):
+weeks, on the 2-core development machine on 2026-11-27, after the single-pass population build.
+The peak is set by the population build, which every scenario shares (on 2026-11-26 every
+shipped scenario peaked within 1 MiB of great-terror at 1:10):
 
 ==========  ============  ==========  ==========
 scale       agents        measured    estimate
@@ -24,7 +24,8 @@ i.e. about :data:`BYTES_PER_AGENT` bytes per agent (the population's 7 bytes per
 one-byte status, and the transient arrays of the population build) on top of
 :data:`FIXED_BYTES` for the interpreter, numpy, numba, the other imports and the compiled
 kernels.  Both constants are rounded up, so the estimate errs on the side of refusing; re-fit
-them when the population layout or the build changes (``tests/test_memory.py`` holds the measured peaks).
+them when the population layout or the build changes (``tests/test_memory.py`` holds the
+measured peaks).
 """
 
 from __future__ import annotations

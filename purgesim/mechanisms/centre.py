@@ -4,8 +4,8 @@ Each region starts with the category 1 and 2 limits of the Order 00447 annex (pe
 republic, and the Gulag's own 10,000 for category 1). Regions that have used most of their
 limit ask for more (see :mod:`purgesim.mechanisms.operations`); each week the centre approves a
 share of the pending requests, up to a ceiling (a republic stands for its oblasts, each of which
-petitioned on its own, so the answer is a share, not all or nothing). Limits are kept in agent units as real
-numbers, so fractions carry over and small republics still act at coarse scales.
+petitioned on its own, so the answer is a share, not all or nothing). Limits are kept in agent
+units as real numbers, so fractions carry over and small republics still act at coarse scales.
 """
 
 from __future__ import annotations
