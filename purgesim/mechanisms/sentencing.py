@@ -1,11 +1,13 @@
 """Mechanism 7, sentencing: troikas on the case file, or the counterfactual court on evidence.
 
-Each case is decided in the week drawn at arrest (about a month for the mass operations). A
-troika convicts every confessor and most of the rest; the category follows the operation's share
-shot, with odds raised by the victim's profile; for a limited operation the category 1 and 2
-limits are ceilings, so a category whose limit is used up is not given while the other has room. After the stop decree the troikas are gone: pending
-cases are reviewed and some are released. The evidence-based court convicts on ground truth;
-a coerced confession counts for little.
+Each case is decided in the week drawn at arrest (about a month for most cases, two weeks for
+the troikas, longer for the national operations' albums). A troika convicts every confessor and
+most of the rest; the category follows the operation's share shot (for ordinary cases, a higher
+share while the mass operations run), with odds raised by the victim's profile; for a limited
+operation the category 1 and 2 limits are ceilings, so a category whose limit is used up is not
+given while the other has room. After the stop decree the troikas are gone: the cases pending
+then are reviewed and some are released. The evidence-based court convicts on ground truth; a
+coerced confession counts for little.
 """
 
 from __future__ import annotations
