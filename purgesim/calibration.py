@@ -11,10 +11,12 @@ Bayesian computation by sequential Monte Carlo:
 - with ``--scheduler ADDRESS`` on an existing Dask cluster.
 
 Progress is kept in a SQLite database in the output folder; running the same command again
-resumes an interrupted calibration from its last finished generation. The output folder gets
-``posterior.parquet`` (the last generation's particles, weights and distances), ``fit.json``
-(posterior medians, 90% intervals, the distance reached, the best particle) and
-``scenario.toml`` (the base scenario with the best particle's values), each written atomically.
+resumes an interrupted calibration from its last finished generation, and with one worker goes
+on exactly as the uninterrupted run would have. The output folder gets ``posterior.parquet``
+(the last generation's particles, weights and distances), ``fit.json`` (posterior medians, 90%
+intervals, the distance reached, the best particle and the shipped one) and ``scenario.toml``
+(the base scenario with the shipped particle's values: see :func:`write_results`), each
+written atomically.
 """
 
 from __future__ import annotations
@@ -55,6 +57,16 @@ class Abc(BaseModel):
     """Multiplies the perturbation kernel's covariance; above 1 explores more widely."""
 
 
+class Selection(BaseModel):
+    """How the shipped particle is chosen: every particle inside the posterior's central 90%
+    box is rerun at this scale over these seeds, and the one nearest the targets there ships.
+    The sampler runs at a coarse scale for speed; a scenario ships at its own scale, where the
+    same parameters give slightly different figures."""
+    model_config = ConfigDict(extra="forbid", strict=True)
+    scale: Annotated[int, Field(ge=1)]
+    seeds: Annotated[list[int], Field(min_length=1)]
+
+
 class CalibrationConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     description: str = ""
@@ -65,6 +77,8 @@ class CalibrationConfig(BaseModel):
     parameters: dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]]
     """Uniform prior of each parameter: [low, high]."""
     abc: Abc = Abc()
+    selection: Selection | None = None
+    """Without it, the shipped particle is the central one nearest the targets at ``scale``."""
 
     @field_validator("targets")
     @classmethod
@@ -158,9 +172,7 @@ def calibrate(config: CalibrationConfig, out: Path, workers: int | None = None,
 
     out.mkdir(parents=True, exist_ok=True)
     db_path = out / "calibration.db"
-    prior = pyabc.Distribution(**{
-        name: pyabc.RV("uniform", low, high - low)
-        for name, (low, high) in config.parameters.items()})
+    db = f"sqlite:///{db_path}"
     client = cluster = None
     if scheduler is None and workers == 1:
         sampler = pyabc.sampler.SingleCoreSampler()
@@ -175,21 +187,20 @@ def calibrate(config: CalibrationConfig, out: Path, workers: int | None = None,
             client = Client(cluster)
         sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
     try:
-        np.random.seed(config.abc.seed)  # noqa: NPY002 - pyabc draws from numpy's global RNG
-        transition = (pyabc.transition.LocalTransition(scaling=config.abc.kernel_scaling)
-                      if config.abc.transition == "local" else
-                      pyabc.transition.MultivariateNormalTransition(
-                          scaling=config.abc.kernel_scaling))
-        abc = pyabc.ABCSMC(Model(config), prior, distance, transitions=transition,
-                           population_size=config.abc.population_size, sampler=sampler)
-        db = f"sqlite:///{db_path}"
-        history = _resume(pyabc, abc, db, config)
-        done = history.max_t + 1 if history.max_t is not None else 0
-        remaining = config.abc.generations - done
-        if remaining > 0:
+        # One generation per pass, each loaded from the database as a resumed run would be,
+        # with pyabc's global random state saved after every generation: an interrupted run
+        # then continues exactly as the uninterrupted one would have.
+        history = _stored(pyabc, db)
+        done = history.max_t + 1 if history is not None else 0
+        _restore_random_state(out, done, config.abc.seed)
+        while done < config.abc.generations:
+            abc = _abcsmc(pyabc, config, sampler)
+            if done == 0:
+                abc.new(db, observed(config))
+            else:
+                abc.load(db, history.id)
             try:
-                history = abc.run(max_nr_populations=remaining,
-                                  minimum_epsilon=config.abc.min_epsilon)
+                history = abc.run(max_nr_populations=1)
             except (AssertionError, ValueError, np.linalg.LinAlgError) as exc:
                 # e.g. "population total weight nan": the weights collapsed
                 raise CalibrationError(
@@ -197,27 +208,80 @@ def calibrate(config: CalibrationConfig, out: Path, workers: int | None = None,
                     f"finished generations are kept in {db_path}; a wider kernel "
                     "(abc.kernel_scaling), abc.transition = 'local' or a larger population "
                     "helps against collapsing weights") from exc
+            if history.max_t + 1 == done:
+                break  # the sampler gave up on this generation (pyabc logs why)
+            done = history.max_t + 1
+            _save_random_state(out, done)
+            if _last_epsilon(history) <= config.abc.min_epsilon:
+                break
     finally:
         if client is not None:
             client.close()
         if cluster is not None:
             cluster.close()
+    if history is None:
+        raise CalibrationError(f"no generation finished; see {db_path}")
     return write_results(history, config, out, config_ref)
 
 
-def _resume(pyabc: Any, abc: Any, db: str, config: CalibrationConfig) -> Any:
-    """Continue the run stored in ``db`` if there is one, else start a new one."""
+def _abcsmc(pyabc: Any, config: CalibrationConfig, sampler: Any) -> Any:
+    prior = pyabc.Distribution(**{
+        name: pyabc.RV("uniform", low, high - low)
+        for name, (low, high) in config.parameters.items()})
+    transition = (pyabc.transition.LocalTransition(scaling=config.abc.kernel_scaling)
+                  if config.abc.transition == "local" else
+                  pyabc.transition.MultivariateNormalTransition(
+                      scaling=config.abc.kernel_scaling))
+    return pyabc.ABCSMC(Model(config), prior, distance, transitions=transition,
+                        population_size=config.abc.population_size, sampler=sampler)
+
+
+def _stored(pyabc: Any, db: str) -> Any:
+    """The history of the run stored in ``db`` (its last run), or None for a new database."""
     try:
-        previous = pyabc.History(db)
-        runs = previous.all_runs()
+        history = pyabc.History(db)
+        runs = history.all_runs()
     except Exception:  # noqa: BLE001 - no database yet, or not a pyabc one
-        runs = []
-    if runs:
-        run_id = runs[-1].id
-        abc.load(db, run_id)
-        return abc.history
-    abc.new(db, observed(config))
-    return abc.history
+        return None
+    if not runs:
+        return None
+    history = pyabc.History(db, _id=runs[-1].id)
+    return history if history.max_t is not None and history.max_t >= 0 else None
+
+
+def _last_epsilon(history: Any) -> float:
+    return float(history.get_all_populations()["epsilon"].iloc[-1])
+
+
+RANDOM_STATE = "random_state.json"
+
+
+def _save_random_state(out: Path, generation: int) -> None:
+    name, keys, pos, has_gauss, cached = np.random.get_state()  # noqa: NPY002
+    state = {"generation": generation, "name": name, "keys": [int(k) for k in keys],
+             "pos": int(pos), "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
+    _atomic(out / RANDOM_STATE, lambda p: Path(p).write_text(json.dumps(state)))
+
+
+def _restore_random_state(out: Path, generation: int, seed: int) -> None:
+    """pyabc draws from numpy's global random state: seed it for a new run; for a resumed one,
+    restore the state saved when ``generation`` finished. Without it (a database from before,
+    or a run stopped between writing a generation and its state) the run goes on from a state
+    derived from the seed and the generation: reproducible, but not what the uninterrupted
+    run would have drawn."""
+    path = out / RANDOM_STATE
+    if generation == 0:
+        np.random.seed(seed)  # noqa: NPY002
+        return
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        state = None
+    if state is not None and state.get("generation") == generation:
+        np.random.set_state((state["name"], np.array(state["keys"], dtype=np.uint32),  # noqa: NPY002
+                             state["pos"], state["has_gauss"], state["cached_gaussian"]))
+    else:
+        np.random.seed([seed, generation])  # noqa: NPY002
 
 
 def _cores() -> int:
@@ -238,12 +302,15 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[flo
 def write_results(history: Any, config: CalibrationConfig, out: Path,
                   config_ref: str) -> dict[str, Any]:
     """posterior.parquet (the last generation: each particle's parameters, weight and distance),
-    fit.json (each parameter's posterior median, mean and 90% interval, and the best particle)
-    and scenario.toml (the base scenario with the best particle's values).
+    fit.json (each parameter's posterior median, mean and 90% interval, the best particle and
+    the shipped one) and scenario.toml (the base scenario with the shipped particle's values).
 
-    The scenario gets the best-fitting particle, not the marginal medians: when the targets pin
-    down only combinations of parameters (a ridge), the medians taken one by one form a point
-    off the ridge that no particle holds, and it fits worse than the particles do."""
+    The scenario gets a particle, not the marginal medians: when the targets pin down only
+    combinations of parameters (a ridge), the medians taken one by one form a point off the
+    ridge that no particle holds, and it fits worse than the particles do. Not the best particle
+    either, but the best of those inside every marginal 90% interval (:func:`central_best`): on
+    a parameter the targets hardly constrain, the best particle sits wherever chance put it,
+    often at a prior's edge, where another run of the sampler would not find it."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     import tomli_w
@@ -255,23 +322,32 @@ def write_results(history: Any, config: CalibrationConfig, out: Path,
     columns = {name: np.array([p.parameter[name] for p in particles], dtype=float)
                for name in config.parameters}
     best = int(np.argmin(distances))
+    selection: dict[str, Any] = {"rule": "the best particle inside every marginal 90% interval"}
+    if config.selection is None:
+        shipped = central_best(columns, weights, distances)
+    else:
+        shipped, selection = _select(config, columns, weights, distances)
     fit: dict[str, Any] = {"generations": int(history.max_t) + 1,
                            "population_size": config.abc.population_size,
                            "epsilon": float(history.get_all_populations()["epsilon"].iloc[-1]),
                            "effective_sample_size": float(1.0 / np.sum(weights**2)),
                            "best": {"distance": float(distances[best]),
                                     "parameters": {n: float(v[best]) for n, v in columns.items()}},
+                           "shipped": {"distance": float(distances[shipped]), **selection,
+                                       "parameters": {n: float(v[shipped])
+                                                      for n, v in columns.items()}},
                            "parameters": {}}
     for name, values in columns.items():
         p05, median, p95 = weighted_quantiles(values, weights, (0.05, 0.5, 0.95))
         fit["parameters"][name] = {"median": median, "p05": p05, "p95": p95,
                                    "mean": float(np.average(values, weights=weights)),
-                                   "best": float(values[best])}
+                                   "best": float(values[best]),
+                                   "shipped": float(values[shipped])}
     table = pa.table({**columns, "weight": weights, "distance": distances})
     _atomic(out / "posterior.parquet", lambda p: pq.write_table(table, p))
     _atomic(out / "fit.json", lambda p: Path(p).write_text(json.dumps(fit, indent=2) + "\n"))
     scenario: dict[str, Any] = {"base": config.scenario, "calibration": config_ref}
-    for name, value in fit["best"]["parameters"].items():
+    for name, value in fit["shipped"]["parameters"].items():
         node = scenario
         *parents, leaf = name.split(".")
         for part in parents:
@@ -279,6 +355,43 @@ def write_results(history: Any, config: CalibrationConfig, out: Path,
         node[leaf] = round(value, 6)
     _atomic(out / "scenario.toml", lambda p: Path(p).write_bytes(tomli_w.dumps(scenario).encode()))
     return fit
+
+
+def central(columns: dict[str, np.ndarray], weights: np.ndarray) -> np.ndarray:
+    """Indices of the particles inside the weighted 5-95% range of every parameter (all of
+    them if none is)."""
+    n = len(weights)
+    inside = np.ones(n, dtype=bool)
+    for values in columns.values():
+        low, high = weighted_quantiles(values, weights, (0.05, 0.95))
+        inside &= (values >= low) & (values <= high)
+    return np.flatnonzero(inside) if inside.any() else np.arange(n)
+
+
+def central_best(columns: dict[str, np.ndarray], weights: np.ndarray, distances: np.ndarray
+                 ) -> int:
+    """Index of the particle nearest the targets among the :func:`central` ones."""
+    candidates = central(columns, weights)
+    return int(candidates[np.argmin(distances[candidates])])
+
+
+def _select(config: CalibrationConfig, columns: dict[str, np.ndarray], weights: np.ndarray,
+            distances: np.ndarray) -> tuple[int, dict[str, Any]]:
+    """The central particle nearest the targets at the selection's scale and seeds (ties go to
+    the smaller sampler distance), with how it was chosen."""
+    assert config.selection is not None
+    sel = config.selection
+    rerun = Model(config.model_copy(update={"scale": sel.scale, "seeds": sel.seeds}))
+    target = observed(config)
+    candidates = central(columns, weights)
+    rerun_distance = np.array([
+        distance(rerun({n: float(v[i]) for n, v in columns.items()}), target)
+        for i in candidates])
+    pick = int(candidates[np.lexsort((distances[candidates], rerun_distance))[0]])
+    return pick, {"rule": f"of the {len(candidates)} particles inside every marginal 90% "
+                          f"interval, the nearest the targets at 1:{sel.scale} over seeds "
+                          f"{sel.seeds}",
+                  "selection_distance": float(rerun_distance.min())}
 
 
 # ---------------------------------------------------------------------------------------------
