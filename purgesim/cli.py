@@ -584,6 +584,9 @@ def calibrate(
     err.print(f"calibrating {label}: {len(cfg.parameters)} parameters, {len(cfg.targets)} "
               f"targets, {cfg.abc.generations} generations of {cfg.abc.population_size}; "
               f"progress in {target / 'calibration.db'}", markup=False)
+    if cfg.selection is not None:
+        err.print(f"then the central particles are rerun at 1:{cfg.selection.scale} over seeds "
+                  f"{cfg.selection.seeds} to choose the one that ships", markup=False)
     from purgesim.calibration import CalibrationError, shipped_values
 
     try:
@@ -596,16 +599,18 @@ def calibrate(
     table = Table(title=f"posterior after {fit['generations']} generations (epsilon "
                   f"{fit['epsilon']:.3f}, effective sample size "
                   f"{fit['effective_sample_size']:.0f}), against the values {cfg.scenario} "
-                  f"ships; best particle: distance {fit['best']['distance']:.3f}")
-    for col in ("parameter", "median", "90% interval", "best", "shipped", "shipped inside"):
+                  f"ships; distance of the best particle {fit['best']['distance']:.3f}, of "
+                  f"the fitted one {fit['shipped']['distance']:.3f}")
+    for col in ("parameter", "median", "90% interval", "best", "fitted", "shipped",
+                "shipped inside"):
         table.add_column(col)
     for pname, stats in fit["parameters"].items():
         inside = stats["p05"] <= shipped[pname] <= stats["p95"]
         table.add_row(pname, f"{stats['median']:.4g}", f"{stats['p05']:.4g}-{stats['p95']:.4g}",
-                      f"{stats['best']:.4g}", f"{shipped[pname]:.4g}",
-                      "yes" if inside else "[red]no[/red]")
+                      f"{stats['best']:.4g}", f"{stats['shipped']:.4g}",
+                      f"{shipped[pname]:.4g}", "yes" if inside else "[red]no[/red]")
     out.print(table)
-    out.print(f"fitted scenario (the best particle): {target / 'scenario.toml'}",
+    out.print(f"fitted scenario ({fit['shipped']['rule']}): {target / 'scenario.toml'}",
               highlight=False)
 
 
