@@ -308,9 +308,11 @@ def write_results(history: Any, config: CalibrationConfig, out: Path,
     The scenario gets a particle, not the marginal medians: when the targets pin down only
     combinations of parameters (a ridge), the medians taken one by one form a point off the
     ridge that no particle holds, and it fits worse than the particles do. Not the best particle
-    either, but the best of those inside every marginal 90% interval (:func:`central_best`): on
-    a parameter the targets hardly constrain, the best particle sits wherever chance put it,
-    often at a prior's edge, where another run of the sampler would not find it."""
+    either: on a parameter the targets hardly constrain, it sits wherever chance put it, often
+    at a prior's edge, where another run of the sampler would not find it. The shipped particle
+    is a :func:`central` one: with the config's ``[selection]``, the one nearest the targets when
+    rerun at that scale and those seeds; without, the one with the smallest sampler distance
+    (:func:`central_best`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     import tomli_w
