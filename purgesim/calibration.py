@@ -57,18 +57,11 @@ class Abc(BaseModel):
     """Multiplies the perturbation kernel's covariance; above 1 explores more widely."""
 
 
-CENTRAL = 0.8
-"""Share of the posterior, on each parameter, that a shipped particle must lie inside. Not
-0.9: a particle on the edge of one sample's 90% interval falls outside another sample's (e.g.
-a Dask run's) about half the time; the inner 80% leaves room for the Monte Carlo error of a
-population of 150."""
-
-
 class Selection(BaseModel):
-    """How the shipped particle is chosen: every :func:`central` particle is rerun at this
-    scale over these seeds, and the one nearest the targets there ships. The sampler runs at a
-    coarse scale for speed; a scenario ships at its own scale, where the same parameters give
-    slightly different figures."""
+    """How the shipped particle is chosen: every particle inside the posterior's central 90%
+    box is rerun at this scale over these seeds, and the one nearest the targets there ships.
+    The sampler runs at a coarse scale for speed; a scenario ships at its own scale, where the
+    same parameters give slightly different figures."""
     model_config = ConfigDict(extra="forbid", strict=True)
     scale: Annotated[int, Field(ge=1)]
     seeds: Annotated[list[int], Field(min_length=1)]
@@ -331,8 +324,7 @@ def write_results(history: Any, config: CalibrationConfig, out: Path,
     columns = {name: np.array([p.parameter[name] for p in particles], dtype=float)
                for name in config.parameters}
     best = int(np.argmin(distances))
-    selection: dict[str, Any] = {"rule": f"the best particle inside the central "
-                                         f"{CENTRAL:.0%} of every parameter's posterior"}
+    selection: dict[str, Any] = {"rule": "the best particle inside every marginal 90% interval"}
     if config.selection is None:
         shipped = central_best(columns, weights, distances)
     else:
@@ -368,13 +360,12 @@ def write_results(history: Any, config: CalibrationConfig, out: Path,
 
 
 def central(columns: dict[str, np.ndarray], weights: np.ndarray) -> np.ndarray:
-    """Indices of the particles inside the central :data:`CENTRAL` share (weighted) of every
-    parameter's posterior (all of them if none is)."""
+    """Indices of the particles inside the weighted 5-95% range of every parameter (all of
+    them if none is)."""
     n = len(weights)
-    tail = (1.0 - CENTRAL) / 2
     inside = np.ones(n, dtype=bool)
     for values in columns.values():
-        low, high = weighted_quantiles(values, weights, (tail, 1.0 - tail))
+        low, high = weighted_quantiles(values, weights, (0.05, 0.95))
         inside &= (values >= low) & (values <= high)
     return np.flatnonzero(inside) if inside.any() else np.arange(n)
 
@@ -399,9 +390,9 @@ def _select(config: CalibrationConfig, columns: dict[str, np.ndarray], weights: 
         distance(rerun({n: float(v[i]) for n, v in columns.items()}), target)
         for i in candidates])
     pick = int(candidates[np.lexsort((distances[candidates], rerun_distance))[0]])
-    return pick, {"rule": f"of the {len(candidates)} particles inside the central "
-                          f"{CENTRAL:.0%} of every parameter's posterior, the nearest the "
-                          f"targets at 1:{sel.scale} over seeds {sel.seeds}",
+    return pick, {"rule": f"of the {len(candidates)} particles inside every marginal 90% "
+                          f"interval, the nearest the targets at 1:{sel.scale} over seeds "
+                          f"{sel.seeds}",
                   "selection_distance": float(rerun_distance.min())}
 
 

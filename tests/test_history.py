@@ -195,7 +195,7 @@ def test_central_best_skips_a_particle_outside_a_marginal_interval():
     distances = np.where(x == 0.0, 0.0, 0.1 + np.abs(x - 0.55))
     pick = central_best({"x": x}, np.full(21, 1 / 21), distances)
     assert x[pick] == pytest.approx(0.55)
-    assert central_best({"x": x}, np.full(21, 1 / 21), x) == 2  # x = 0.1, inside the central 80%
+    assert central_best({"x": x}, np.full(21, 1 / 21), x) == 1  # nearest the edge, inside
 
 
 def test_the_shipped_particle_is_chosen_at_the_selection_scale(tmp_path):
