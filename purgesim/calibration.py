@@ -58,13 +58,16 @@ class Abc(BaseModel):
 
 
 class Selection(BaseModel):
-    """How the shipped particle is chosen: every particle inside the posterior's central 90%
-    box is rerun at this scale over these seeds, and the one nearest the targets there ships.
-    The sampler runs at a coarse scale for speed; a scenario ships at its own scale, where the
-    same parameters give slightly different figures."""
+    """How the shipped particle is chosen: every :func:`central` particle is rerun at this
+    scale over these seeds (the sampler runs at a coarse scale for speed; a scenario ships at
+    its own scale, where the same parameters give slightly different figures). Of those whose
+    worst target error there is within ``tolerance``, the most central (:func:`depth`) ships;
+    without a tolerance, or if none is within it, the one nearest the targets."""
     model_config = ConfigDict(extra="forbid", strict=True)
     scale: Annotated[int, Field(ge=1)]
     seeds: Annotated[list[int], Field(min_length=1)]
+    tolerance: Annotated[float, Field(gt=0.0)] | None = None
+    """Largest relative error on any target that a candidate may have at this scale."""
 
 
 class CalibrationConfig(BaseModel):
@@ -310,9 +313,9 @@ def write_results(history: Any, config: CalibrationConfig, out: Path,
     ridge that no particle holds, and it fits worse than the particles do. Not the best particle
     either: on a parameter the targets hardly constrain, it sits wherever chance put it, often
     at a prior's edge, where another run of the sampler would not find it. The shipped particle
-    is a :func:`central` one: with the config's ``[selection]``, the one nearest the targets when
-    rerun at that scale and those seeds; without, the one with the smallest sampler distance
-    (:func:`central_best`)."""
+    is a :func:`central` one: with the config's ``[selection]``, chosen by rerunning the
+    candidates at that scale and those seeds (:class:`Selection`); without, the one with the
+    smallest sampler distance (:func:`central_best`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     import tomli_w
@@ -359,15 +362,27 @@ def write_results(history: Any, config: CalibrationConfig, out: Path,
     return fit
 
 
+def depth(columns: dict[str, np.ndarray], weights: np.ndarray) -> np.ndarray:
+    """How central each particle is: over the parameters, the smallest share of the weight at
+    or beyond its value on either side. 0.5 at a median of every parameter; a particle inside
+    every marginal 90% interval has a depth of at least 0.05."""
+    share = np.full(len(weights), np.inf)
+    w = weights / weights.sum()
+    for values in columns.values():
+        order = np.argsort(values, kind="stable")
+        v = values[order]
+        cum = np.concatenate(([0.0], np.cumsum(w[order])))
+        at_or_below = cum[np.searchsorted(v, values, side="right")]
+        at_or_above = 1.0 - cum[np.searchsorted(v, values, side="left")]
+        share = np.minimum(share, np.minimum(at_or_below, at_or_above))
+    return share
+
+
 def central(columns: dict[str, np.ndarray], weights: np.ndarray) -> np.ndarray:
     """Indices of the particles inside the weighted 5-95% range of every parameter (all of
     them if none is)."""
-    n = len(weights)
-    inside = np.ones(n, dtype=bool)
-    for values in columns.values():
-        low, high = weighted_quantiles(values, weights, (0.05, 0.95))
-        inside &= (values >= low) & (values <= high)
-    return np.flatnonzero(inside) if inside.any() else np.arange(n)
+    inside = depth(columns, weights) >= 0.05
+    return np.flatnonzero(inside) if inside.any() else np.arange(len(weights))
 
 
 def central_best(columns: dict[str, np.ndarray], weights: np.ndarray, distances: np.ndarray
@@ -379,21 +394,32 @@ def central_best(columns: dict[str, np.ndarray], weights: np.ndarray, distances:
 
 def _select(config: CalibrationConfig, columns: dict[str, np.ndarray], weights: np.ndarray,
             distances: np.ndarray) -> tuple[int, dict[str, Any]]:
-    """The central particle nearest the targets at the selection's scale and seeds (ties go to
-    the smaller sampler distance), with how it was chosen."""
+    """The shipped particle by the config's :class:`Selection`, with how it was chosen."""
     assert config.selection is not None
     sel = config.selection
     rerun = Model(config.model_copy(update={"scale": sel.scale, "seeds": sel.seeds}))
     target = observed(config)
     candidates = central(columns, weights)
-    rerun_distance = np.array([
-        distance(rerun({n: float(v[i]) for n, v in columns.items()}), target)
-        for i in candidates])
-    pick = int(candidates[np.lexsort((distances[candidates], rerun_distance))[0]])
-    return pick, {"rule": f"of the {len(candidates)} particles inside every marginal 90% "
-                          f"interval, the nearest the targets at 1:{sel.scale} over seeds "
-                          f"{sel.seeds}",
-                  "selection_distance": float(rerun_distance.min())}
+    centrality = depth(columns, weights)[candidates]
+    errors = np.array([[abs(figures[k] - v) / abs(v) for k, v in target.items()]
+                       for figures in (rerun({n: float(v[i]) for n, v in columns.items()})
+                                       for i in candidates)])
+    rerun_distance, worst = errors.mean(axis=1), errors.max(axis=1)
+    where = (f"of the {len(candidates)} particles inside every marginal 90% interval, rerun at "
+             f"1:{sel.scale} over seeds {sel.seeds}")
+    within = (worst <= sel.tolerance) if sel.tolerance is not None else np.zeros(0, dtype=bool)
+    if within.any():
+        k = int(np.lexsort((rerun_distance, -np.where(within, centrality, -1.0)))[0])
+        rule = (f"{where}, the most central of the {int(within.sum())} with every target "
+                f"within {sel.tolerance:.0%}")
+    else:
+        k = int(np.lexsort((distances[candidates], rerun_distance))[0])
+        rule = f"{where}, the nearest the targets"
+        if sel.tolerance is not None:
+            rule += f" (none had every target within {sel.tolerance:.0%})"
+    return int(candidates[k]), {"rule": rule, "selection_distance": float(rerun_distance[k]),
+                                "selection_worst_error": float(worst[k]),
+                                "depth": float(centrality[k])}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -199,7 +199,7 @@ def test_central_best_skips_a_particle_outside_a_marginal_interval():
 
 
 def test_the_shipped_particle_is_chosen_at_the_selection_scale(tmp_path):
-    from purgesim.calibration import Model, central, distance, observed
+    from purgesim.calibration import Model, central, depth, distance, observed
 
     path = tiny(tmp_path, 1)
     path.write_text(path.read_text() + "[selection]\nscale = 10000\nseeds = [1, 2]\n")
@@ -213,9 +213,47 @@ def test_the_shipped_particle_is_chosen_at_the_selection_scale(tmp_path):
     rows = [{n: float(v[i]) for n, v in columns.items()} for i in candidates]
     assert shipped["parameters"] in rows  # a central particle
     rerun = Model(config.model_copy(update={"scale": 10000, "seeds": [1, 2]}))
-    rerun_distance = [distance(rerun(r), observed(config)) for r in rows]
+    target = observed(config)
+    figures = [rerun(r) for r in rows]
+    rerun_distance = [distance(f, target) for f in figures]
     assert shipped["selection_distance"] == pytest.approx(min(rerun_distance))
     assert rerun_distance[rows.index(shipped["parameters"])] == pytest.approx(min(rerun_distance))
+    # with a tolerance: the most central of the candidates with every target within it
+    # (calibrate on a finished database only chooses again and rewrites the results)
+    worst = [max(abs(f[k] - v) / abs(v) for k, v in target.items()) for f in figures]
+    centrality = depth(columns, np.asarray(posterior["weight"]))[candidates]
+    tolerance = float(np.median(worst))
+    within = [i for i, w in enumerate(worst) if w <= tolerance]
+    assert 0 < len(within) <= len(rows)
+    expected = max(within, key=lambda i: (centrality[i], -rerun_distance[i]))
+    tolerant = config.model_copy(update={"selection": config.selection.model_copy(
+        update={"tolerance": tolerance})})
+    again = calibrate(tolerant, tmp_path / "s", workers=1)["shipped"]
+    assert again["parameters"] == rows[expected], (worst, centrality)
+    assert again["depth"] == pytest.approx(centrality[expected])
+    assert again["selection_worst_error"] == pytest.approx(worst[expected])
+    assert f"most central of the {len(within)}" in again["rule"]
+    # none within: the nearest, and the rule says so
+    strict = tolerant.model_copy(update={"selection": tolerant.selection.model_copy(
+        update={"tolerance": min(worst) / 2})})
+    nearest = calibrate(strict, tmp_path / "s", workers=1)["shipped"]
+    assert nearest["parameters"] == shipped["parameters"]
+    assert "none had every target within" in nearest["rule"]
+
+
+def test_depth_is_the_thinner_tail_of_the_least_central_parameter():
+    from purgesim.calibration import central, depth
+
+    x = np.linspace(0.0, 1.0, 21)
+    weights = np.full(21, 1 / 21)
+    alone = depth({"x": x}, weights)
+    assert alone[10] == pytest.approx(11 / 21)  # the median: 11 of 21 at or below, and above
+    assert alone[0] == pytest.approx(1 / 21) and alone[20] == pytest.approx(1 / 21)
+    y = x.copy()
+    y[10] = 2.0  # the median of x is the largest y
+    both = depth({"x": x, "y": y}, weights)
+    assert both[10] == pytest.approx(1 / 21) and both[9] == pytest.approx(10 / 21)
+    assert list(central({"x": x}, weights)) == list(range(1, 20))  # inside the 5-95% range
 
 
 def test_a_sampler_failure_is_reported_and_the_finished_generations_kept(tmp_path, monkeypatch):
@@ -284,8 +322,8 @@ def test_posterior_draws_follow_the_weights_reproducibly(tmp_path):
 
 
 def test_shipped_values_are_a_central_particle_of_the_shipped_posterior():
-    """Which central particle (the one nearest the targets at 1:100 over three seeds) takes
-    minutes to check; docs/calibration.md has the command."""
+    """Which central particle (the most central with every target within the tolerance at
+    1:100 over three seeds) takes minutes to check; docs/calibration.md has the command."""
     from purgesim.calibration import central, posterior_path, shipped_values
 
     sc = ps.load_scenario("great-terror")
