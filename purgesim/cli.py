@@ -39,15 +39,20 @@ def _fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code=code)
 
 
+def _refuse(exc: ScenarioError) -> NoReturn:
+    """One line per problem of a refused scenario or config file, then exit with code 2."""
+    for line in exc.problems:
+        # the line quotes the user's file: escaped, so that '[...]' is not read as markup
+        err.print(f"[red]error:[/red] {escape(line)}", highlight=False, markup=True,
+                  soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
 def _load(ref: str, **overrides: Any) -> Scenario:
     try:
         return load_scenario(ref, **overrides)
     except ScenarioError as exc:
-        for line in exc.problems:
-            # the line quotes the user's file: escaped, so that '[...]' is not read as markup
-            err.print(f"[red]error:[/red] {escape(line)}", highlight=False, markup=True,
-                      soft_wrap=True)
-        raise typer.Exit(code=2) from None
+        _refuse(exc)
 
 
 CatalogOpt = Annotated[Path | None, typer.Option(
@@ -79,15 +84,13 @@ def run(
 
     sc = _load(scenario, scale=scale, seed=seed)
     if report and reps > 1:
-        err.print("error: --report: one run at a time; allowed with --reps 1 (for an ensemble, "
-                  "run `purgesim report` on a seed's folder)", markup=False, soft_wrap=True)
-        raise typer.Exit(code=2)
+        _fail("error: --report: one run at a time; allowed with --reps 1 (for an ensemble, "
+              "run `purgesim report` on a seed's folder)", code=2)
     if report and out_dir is None:
         out_dir = Path("runs") / f"{sc.name}-seed{sc.seed}-1_{sc.scale}"
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-        err.print(f"error: --out {out_dir}: exists and is not a folder; allowed: a folder "
-                  "(created if missing)", highlight=False, markup=False, soft_wrap=True)
-        raise typer.Exit(code=2)
+        _fail(f"error: --out {out_dir}: exists and is not a folder; allowed: a folder "
+              "(created if missing)", code=2)
     _check_memory(sc)
     runs = _open_catalog(catalog)
     if reps > 1:
@@ -111,10 +114,8 @@ def run(
             try:
                 result.write(out_dir, meta={"wall_seconds": round(wall, 3), "run_id": run_id})
             except OSError as exc:
-                err.print(f"error: --out {out_dir}: cannot write the results: {exc}",
-                          highlight=False, markup=False, soft_wrap=True)
                 runs.fail(run_id, f"cannot write the results: {exc}", time.perf_counter() - t0)
-                raise typer.Exit(code=1) from None
+                _fail(f"error: --out {out_dir}: cannot write the results: {exc}", code=1)
     except BaseException as exc:
         if not isinstance(exc, typer.Exit):
             runs.fail(run_id, _reason(exc), time.perf_counter() - t0)
@@ -210,8 +211,7 @@ def _run_ensemble(sc: Scenario, reps: int, requested: int | None, out_dir: Path 
                 sc, seeds, workers=workers, out=out_dir, on_start=started, on_done=done,
                 on_failed=lambda seed, exc: runs.fail(run_ids[seed], _reason(exc)))
         except RepFailed as exc:
-            err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(code=1) from None
+            _fail(f"error: {exc}", code=1)
     wall = time.perf_counter() - t0
     if out_dir is not None:
         try:
@@ -219,9 +219,7 @@ def _run_ensemble(sc: Scenario, reps: int, requested: int | None, out_dir: Path 
                 "wall_seconds": round(wall, 3), "workers": workers, "ensemble": ensemble_id,
                 "run_ids": {str(s): run_ids[s] for s in seeds}})
         except OSError as exc:
-            err.print(f"error: --out {out_dir}: cannot write the ensemble summary: {exc}",
-                      highlight=False, markup=False, soft_wrap=True)
-            raise typer.Exit(code=1) from None
+            _fail(f"error: --out {out_dir}: cannot write the ensemble summary: {exc}", code=1)
     if as_json:
         sys.stdout.write(json.dumps(ensemble.summary) + "\n")
     else:
@@ -247,8 +245,7 @@ def _check_memory(sc: Scenario) -> None:
     try:
         check_fits(agents_for_scale(sc.scale), scale=sc.scale)
     except WontFit as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
+        _fail(f"error: {exc}", code=2)
 
 
 def _fig(value: Any, fmt: str = "{:,.0f}") -> str:
@@ -377,9 +374,7 @@ def _compare_report(result: dict[str, Any], target: Path, console: Console) -> N
     try:
         written = write_compare_report(result, target)
     except OSError as exc:
-        err.print(f"error: --report {target}: cannot write the report: {exc}", highlight=False,
-                  markup=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        _fail(f"error: --report {target}: cannot write the report: {exc}", code=1)
     console.print(f"report written to {written}", highlight=False, markup=False, soft_wrap=True)
 
 
@@ -399,10 +394,8 @@ def report(
     try:
         written = write_report(run_dir, output, png=png)
     except PngError as exc:
-        err.print(f"error: --png {png}: {exc} (the HTML report was written to "
-                  f"{output or run_dir / 'report.html'})", highlight=False, markup=False,
-                  soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        _fail(f"error: --png {png}: {exc} (the HTML report was written to "
+              f"{output or run_dir / 'report.html'})", code=1)
     except ReportError as exc:
         _fail(f"error: {exc}", code=2)
     except OSError as exc:
@@ -573,14 +566,11 @@ def calibrate(
     try:
         label, cfg = load_config(config)
     except ScenarioError as exc:
-        for line in exc.problems:
-            err.print(f"error: {line}", markup=False)
-        raise typer.Exit(code=2) from None
+        _refuse(exc)
     name = Path(config).stem
     target = out_dir or Path("runs") / f"calibrate-{name}"
     if target.exists() and not target.is_dir():
-        err.print(f"error: --out {target}: exists and is not a folder", markup=False)
-        raise typer.Exit(code=2)
+        _fail(f"error: --out {target}: exists and is not a folder", code=2)
     err.print(f"calibrating {label}: {len(cfg.parameters)} parameters, {len(cfg.targets)} "
               f"targets, {cfg.abc.generations} generations of {cfg.abc.population_size}; "
               f"progress in {target / 'calibration.db'}", markup=False)
@@ -628,15 +618,12 @@ def list_runs(
     from purgesim.catalog import SHOWN_STATUSES, Catalog, CatalogError
 
     if status is not None and status not in SHOWN_STATUSES:
-        err.print(f"error: --status {status}: allowed: {', '.join(SHOWN_STATUSES)}",
-                  markup=False, highlight=False)
-        raise typer.Exit(code=2)
+        _fail(f"error: --status {status}: allowed: {', '.join(SHOWN_STATUSES)}", code=2)
     store = Catalog(catalog)
     try:
         rows = store.runs(scenario=scenario, status=status, limit=limit)
     except CatalogError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        _fail(f"error: {exc}", code=1)
     if as_json:
         sys.stdout.write(json.dumps({"catalog": str(store.path), "runs": rows}, default=str)
                          + "\n")
@@ -687,8 +674,7 @@ def sql(
     try:
         names, rows = store.query(query)
     except CatalogError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        _fail(f"error: {exc}", code=1)
     if as_json:
         sys.stdout.write(json.dumps({"columns": names,
                                      "rows": [dict(zip(names, r, strict=True)) for r in rows]},
@@ -720,9 +706,8 @@ def export(
     from purgesim.export import export as run_export
 
     if graph is None and edges is None:
-        err.print("error: nothing to export; allowed: --graph FILE.graphml and/or "
-                  "--edges FILE.parquet", markup=False, highlight=False)
-        raise typer.Exit(code=2)
+        _fail("error: nothing to export; allowed: --graph FILE.graphml and/or "
+              "--edges FILE.parquet", code=2)
     try:
         counts = run_export(run_dir, graph=graph, edges=edges)
     except ExportError as exc:
