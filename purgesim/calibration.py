@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -217,14 +217,31 @@ def calibrate(config: CalibrationConfig, out: Path, workers: int | None = None,
             _save_random_state(out, done)
             if _last_epsilon(history) <= config.abc.min_epsilon:
                 break
+        if history is None:
+            raise CalibrationError(f"no generation finished; see {db_path}")
+        return write_results(history, config, out, config_ref, evaluate=_evaluator(client))
     finally:
         if client is not None:
             client.close()
         if cluster is not None:
             cluster.close()
-    if history is None:
-        raise CalibrationError(f"no generation finished; see {db_path}")
-    return write_results(history, config, out, config_ref)
+
+
+Evaluate = Callable[[Callable[[dict[str, float]], dict[str, float]], list[dict[str, float]]],
+                    list[dict[str, float]]]
+"""Maps a model over parameter sets, in order: in this process, or on a Dask cluster."""
+
+
+def in_process(model: Callable[[dict[str, float]], dict[str, float]],
+               params: list[dict[str, float]]) -> list[dict[str, float]]:
+    return [model(p) for p in params]
+
+
+def _evaluator(client: Any) -> Evaluate:
+    if client is None:
+        return in_process
+    # each run is a pure function of its parameters and seeds: where it runs changes nothing
+    return lambda model, params: client.gather(client.map(model, params, pure=False))
 
 
 def _abcsmc(pyabc: Any, config: CalibrationConfig, sampler: Any) -> Any:
@@ -302,8 +319,8 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[flo
     return [float(v[min(np.searchsorted(cum, q), len(v) - 1)]) for q in qs]
 
 
-def write_results(history: Any, config: CalibrationConfig, out: Path,
-                  config_ref: str) -> dict[str, Any]:
+def write_results(history: Any, config: CalibrationConfig, out: Path, config_ref: str,
+                  evaluate: Evaluate = in_process) -> dict[str, Any]:
     """posterior.parquet (the last generation: each particle's parameters, weight and distance),
     fit.json (each parameter's posterior median, mean and 90% interval, the best particle and
     the shipped one) and scenario.toml (the base scenario with the shipped particle's values).
@@ -331,7 +348,7 @@ def write_results(history: Any, config: CalibrationConfig, out: Path,
     if config.selection is None:
         shipped = central_best(columns, weights, distances)
     else:
-        shipped, selection = _select(config, columns, weights, distances)
+        shipped, selection = _select(config, columns, weights, distances, evaluate)
     fit: dict[str, Any] = {"generations": int(history.max_t) + 1,
                            "population_size": config.abc.population_size,
                            "epsilon": float(history.get_all_populations()["epsilon"].iloc[-1]),
@@ -393,7 +410,7 @@ def central_best(columns: dict[str, np.ndarray], weights: np.ndarray, distances:
 
 
 def _select(config: CalibrationConfig, columns: dict[str, np.ndarray], weights: np.ndarray,
-            distances: np.ndarray) -> tuple[int, dict[str, Any]]:
+            distances: np.ndarray, evaluate: Evaluate) -> tuple[int, dict[str, Any]]:
     """The shipped particle by the config's :class:`Selection`, with how it was chosen."""
     assert config.selection is not None
     sel = config.selection
@@ -401,9 +418,8 @@ def _select(config: CalibrationConfig, columns: dict[str, np.ndarray], weights: 
     target = observed(config)
     candidates = central(columns, weights)
     centrality = depth(columns, weights)[candidates]
-    errors = np.array([[abs(figures[k] - v) / abs(v) for k, v in target.items()]
-                       for figures in (rerun({n: float(v[i]) for n, v in columns.items()})
-                                       for i in candidates)])
+    figures = evaluate(rerun, [{n: float(v[i]) for n, v in columns.items()} for i in candidates])
+    errors = np.array([[abs(f[k] - v) / abs(v) for k, v in target.items()] for f in figures])
     rerun_distance, worst = errors.mean(axis=1), errors.max(axis=1)
     where = (f"of the {len(candidates)} particles inside every marginal 90% interval, rerun at "
              f"1:{sel.scale} over seeds {sel.seeds}")
