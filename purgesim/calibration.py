@@ -157,9 +157,14 @@ class Model:
         return values
 
 
+def relative_errors(simulated: dict[str, float], observed: dict[str, float]) -> np.ndarray:
+    """Absolute relative error on each target, in the order of ``observed``."""
+    return np.array([abs(simulated[k] - v) / abs(v) for k, v in observed.items()])
+
+
 def distance(simulated: dict[str, float], observed: dict[str, float]) -> float:
     """Mean absolute relative error over the targets."""
-    return float(np.mean([abs(simulated[k] - v) / abs(v) for k, v in observed.items()]))
+    return float(np.mean(relative_errors(simulated, observed)))
 
 
 def observed(config: CalibrationConfig) -> dict[str, float]:
@@ -419,7 +424,7 @@ def _select(config: CalibrationConfig, columns: dict[str, np.ndarray], weights: 
     candidates = central(columns, weights)
     centrality = depth(columns, weights)[candidates]
     figures = evaluate(rerun, [{n: float(v[i]) for n, v in columns.items()} for i in candidates])
-    errors = np.array([[abs(f[k] - v) / abs(v) for k, v in target.items()] for f in figures])
+    errors = np.array([relative_errors(f, target) for f in figures])
     rerun_distance, worst = errors.mean(axis=1), errors.max(axis=1)
     where = (f"of the {len(candidates)} particles inside every marginal 90% interval, rerun at "
              f"1:{sel.scale} over seeds {sel.seeds}")
