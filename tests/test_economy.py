@@ -73,8 +73,8 @@ def test_no_blame_means_no_sabotage_arrests_and_less_output_lost(default, no_bla
     assert lost.mean() > 0.005
     difference = lost - lost_without
     standard_error = difference.std(ddof=1) / np.sqrt(len(difference))
-    assert difference.mean() > 4 * standard_error, (lost, lost_without)  # seen: about 10
-    assert lost.mean() > 1.5 * lost_without.mean(), (lost, lost_without)  # seen: 2.0-2.2
+    assert difference.mean() > 4 * standard_error, (lost, lost_without)  # seen: 11.3
+    assert lost.mean() > 1.5 * lost_without.mean(), (lost, lost_without)  # seen: 2.12
     # the loop shows in the aggregate: more failures than in the no-terror shadow
     failures = sum(r.series["failures"].sum() for r in default)
     shadow = sum(r.series["failures_no_terror"].sum() for r in default)
