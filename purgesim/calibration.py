@@ -270,7 +270,7 @@ def _stored(pyabc: Any, db: str) -> Any:
         return None
     if not runs:
         return None
-    history = pyabc.History(db, _id=runs[-1].id)
+    history.id = runs[-1].id
     return history if history.max_t is not None and history.max_t >= 0 else None
 
 
@@ -349,14 +349,15 @@ def write_results(history: Any, config: CalibrationConfig, out: Path, config_ref
     columns = {name: np.array([p.parameter[name] for p in particles], dtype=float)
                for name in config.parameters}
     best = int(np.argmin(distances))
-    selection: dict[str, Any] = {"rule": "the best particle inside every marginal 90% interval"}
     if config.selection is None:
         shipped = central_best(columns, weights, distances)
+        selection: dict[str, Any] = {
+            "rule": "the best particle inside every marginal 90% interval"}
     else:
         shipped, selection = _select(config, columns, weights, distances, evaluate)
     fit: dict[str, Any] = {"generations": int(history.max_t) + 1,
                            "population_size": config.abc.population_size,
-                           "epsilon": float(history.get_all_populations()["epsilon"].iloc[-1]),
+                           "epsilon": _last_epsilon(history),
                            "effective_sample_size": float(1.0 / np.sum(weights**2)),
                            "best": {"distance": float(distances[best]),
                                     "parameters": {n: float(v[best]) for n, v in columns.items()}},
