@@ -19,7 +19,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from purgesim.scenario import Scenario, ScenarioError, load_scenario, shipped_scenarios
+from purgesim.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    shipped_scenarios,
+    with_overrides,
+)
 
 app = typer.Typer(
     help="purgesim: simulate the machinery of Soviet mass repression, 1936-39.",
@@ -449,14 +455,14 @@ def history(
         for p in prevalences:
             shares = []
             for s in seeds:
-                shares.append(run_scenario(_with(sc, population__guilty_prevalence=p), seed=s)
+                shares.append(run_scenario(with_overrides(sc, population__guilty_prevalence=p), seed=s)
                               .summary()["innocent_share"])
                 bar.advance(task)
             sensitivity.append({"guilty_prevalence": p, **spread(shares)})
         # each posterior draw runs with its own seed: the interval covers both uncertainties
         over_posterior = []
         for i, params in enumerate(draws):
-            over_posterior.append(run_scenario(_with(sc, **overrides(params)),
+            over_posterior.append(run_scenario(with_overrides(sc, **overrides(params)),
                                                seed=first + i).summary())
             bar.advance(task)
     rows = compare_runs(results, targets)
@@ -522,17 +528,6 @@ def history(
 
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
-
-
-def _with(sc: Scenario, **changes: Any) -> Scenario:
-    data = sc.model_dump()
-    for key, value in changes.items():
-        node = data
-        *parents, leaf = key.split("__")
-        for part in parents:
-            node = node[part]
-        node[leaf] = value
-    return Scenario.model_validate(data)
 
 
 def _calibration(sc: Scenario) -> Any:

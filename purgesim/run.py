@@ -8,7 +8,7 @@ from typing import Any
 
 from purgesim.engine.sim import Sim
 from purgesim.results import Result
-from purgesim.scenario import Scenario, load_scenario
+from purgesim.scenario import Scenario, load_scenario, with_overrides
 
 
 def run(scenario: str | Path | Scenario = "great-terror",
@@ -16,8 +16,7 @@ def run(scenario: str | Path | Scenario = "great-terror",
     """Load ``scenario`` (a shipped name, a path, or a Scenario), apply ``overrides`` such as
     ``scale=1000`` or ``seed=2``, run it, and return the :class:`Result`."""
     if isinstance(scenario, Scenario):
-        if overrides:
-            scenario = Scenario.model_validate({**scenario.model_dump(), **overrides})
+        scenario = with_overrides(scenario, **overrides)
     else:
         scenario = load_scenario(scenario, **overrides)
     return Sim(scenario).run(progress=progress)

@@ -717,6 +717,19 @@ def load_scenario(ref: str | Path = "great-terror", **overrides: Any) -> Scenari
     """Load and validate a scenario by shipped name or path; ``overrides`` set top-level fields
     (e.g. ``scale=1000, seed=3``) or, with ``__``, nested ones (``camps__enabled=False``)."""
     label, data = _read(str(ref), None, ())
+    return _overridden(data, label, overrides)
+
+
+def with_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
+    """``scenario`` with fields changed as :func:`load_scenario`'s ``overrides`` change them,
+    validated in the same way (an override that is ``None`` changes nothing)."""
+    if all(value is None for value in overrides.values()):
+        return scenario
+    return _overridden(scenario.model_dump(), scenario.name, overrides)
+
+
+def _overridden(data: dict[str, Any], label: str, overrides: dict[str, Any]) -> Scenario:
+    """The one place where overrides are applied: set each, then validate the whole."""
     for key, value in overrides.items():
         if value is None:
             continue

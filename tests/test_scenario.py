@@ -17,6 +17,7 @@ from purgesim.scenario import (
     load_scenario,
     merge,
     shipped_scenarios,
+    with_overrides,
 )
 
 START = dt.date(1936, 10, 5)
@@ -466,3 +467,13 @@ def test_scenario_is_immutable():
     sc = load_scenario()
     with pytest.raises(ValueError):
         sc.scale = 3  # type: ignore[misc]
+
+
+def test_overrides_apply_the_same_to_a_name_and_to_a_scenario_object():
+    """One override function: a loaded scenario takes nested overrides as a name does."""
+    by_name = load_scenario("great-terror", scale=5000, sentencing__court="evidence")
+    by_object = with_overrides(load_scenario("great-terror"), scale=5000,
+                               sentencing__court="evidence")
+    assert by_object == by_name
+    with pytest.raises(ScenarioError, match="sentencing.court = 'nobody'.*override"):
+        with_overrides(by_name, sentencing__court="nobody")
