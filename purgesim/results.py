@@ -24,8 +24,18 @@ import tomli_w
 from purgesim.vocab import FLAG, OCC, OCCUPATIONS, OFFICIALS, OPERATIONS, SENT, SENTENCES, SOURCES
 
 if TYPE_CHECKING:
-    from purgesim.engine.sim import Sim
+    from purgesim.population import Population
+    from purgesim.scenario import Scenario
 
+WEEKLY_FIRST = (
+    "arrests_named", "arrests_denunciation", "arrests_remark", "arrests_sabotage",
+    "arrests_card_file", "arrests_family", "arrests_elite",
+    "convicted_cat1", "convicted_cat2", "released", "innocent_convicted", "died_in_camp",
+    "limit_cat1", "limit_cat2", "limit_increase_cat1", "limit_increase_cat2",
+    "suspects_waiting", "capacity", "officials_arrested", "officers_arrested", "evidence_needed",
+)
+"""The first columns of ``weekly.parquet`` after week, date and region, in this order; the
+other series follow in the order their mechanisms define them."""
 INNOCENT_SHARE_DIGITS = 6
 REPRODUCTION_MIN_AGENTS = 20  # windows with fewer arrested agents give no peak (noise)
 
@@ -33,13 +43,17 @@ REPRODUCTION_MIN_AGENTS = 20  # windows with fewer arrested agents give no peak 
 class Result:
     """The outcome of :meth:`Sim.run`: event table, weekly series and summary."""
 
-    def __init__(self, sim: Sim):
-        self.scenario = sim.scenario
-        self.population = sim.population
-        self.columns = sim.events.columns()
-        self.series = sim.series
-        self.timings = dict(sim.timings)
-        self.weeks = sim.weeks
+    def __init__(self, scenario: Scenario, population: Population,
+                 columns: dict[str, np.ndarray], series: dict[str, np.ndarray],
+                 timings: dict[str, float]):
+        self.scenario = scenario
+        self.population = population
+        self.columns = columns
+        """The event table as arrays of codes, one row per arrest."""
+        self.series = series
+        """Weekly series by name, weeks x regions."""
+        self.timings = timings
+        self.weeks = scenario.weeks
 
     # ------------------------------------------------------------------ derived figures
     def _dates(self, weeks: np.ndarray) -> np.ndarray:
@@ -208,8 +222,9 @@ class Result:
             "region": pa.DictionaryArray.from_arrays(
                 pa.array(regions.astype(np.int8)), pa.array(list(self.population.region_names))),
         }
-        for name, values in self.series.items():
-            columns[name] = values.reshape(-1)
+        first = [name for name in WEEKLY_FIRST if name in self.series]
+        for name in first + [name for name in self.series if name not in WEEKLY_FIRST]:
+            columns[name] = self.series[name].reshape(-1)
         return pa.table(columns)
 
     # ------------------------------------------------------------------ files

@@ -113,7 +113,8 @@ class Sim:
                 progress(week + 1, self.weeks)
         for mech in self.mechanisms:
             mech.finalize(self)
-        return Result(self)
+        return Result(self.scenario, self.population, self.events.columns(), self.series,
+                      dict(self.timings))
 
     def record(self, series: str, rows: np.ndarray, by: np.ndarray | None = None) -> None:
         """Add the real people of event ``rows`` to a weekly series, by region."""
