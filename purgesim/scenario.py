@@ -20,75 +20,21 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from purgesim.params import (
+    Date,
+    EventId,
+    NonNegative,
+    Occupation,
+    OperationName,
+    Positive,
+    Probability,
+    Section,
+    Taint,
+    Weeks,
 )
-
-from purgesim.vocab import OPERATIONS, TAINTS
-
-# --------------------------------------------------------------------------------------------
-# Field types
-
-
-def _iso_date(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, dt.datetime):
-        return value
-    return value
-
-
-Date = Annotated[dt.date, BeforeValidator(_iso_date)]
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
-Weeks = Annotated[float, Field(ge=0.0)]
-Taint = Literal[
-    "kulak", "other_party", "oppositionist", "foreign_links", "diaspora", "believer",
-    "prior_conviction", "troublemaker",
-]
-assert set(Taint.__args__) == set(TAINTS)  # type: ignore[attr-defined]
-
-EventId = Literal[
-    "yezhov_appointed",
-    "wrecking_review",
-    "plenum_feb_1937",
-    "red_army_purge",
-    "physical_methods",
-    "order_00439",
-    "order_00447",
-    "order_00485",
-    "order_00486",
-    "order_00593",
-    "latvian_operation",
-    "limits_extension_1938",
-    "national_operations_end",
-    "order_00606",
-    "order_00689",
-    "stop_decree",
-    "beria_appointed",
-]
-OperationName = Literal[
-    "ordinary", "kulak_00447", "german_00439", "polish_00485", "harbin_00593", "latvian",
-    "other_national", "elite",
-]
-assert set(OperationName.__args__) == set(OPERATIONS)  # type: ignore[attr-defined]
-
-
-class Section(BaseModel):
-    """Every table of a scenario: unknown keys and wrong types are refused, nothing coerced."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
+from purgesim.population import PopulationParams
 
 # --------------------------------------------------------------------------------------------
 # Calendar
@@ -98,72 +44,6 @@ class Event(Section):
     date: Date
     enabled: bool = True
     note: str = ""
-
-
-# --------------------------------------------------------------------------------------------
-# Population
-
-
-class WorkplaceKind(Section):
-    share: Probability
-    """Share of a republic's ordinary agents who belong to this kind of workplace."""
-    size_median: Annotated[float, Field(ge=1.0)]
-    """Median size in agents (contacts are defined in agents, so they do not change with scale)."""
-    size_sigma: NonNegative
-    """Log-normal spread of sizes: heavy-tailed workplaces."""
-    size_max: Annotated[int, Field(ge=1)]
-    staff_share: Probability
-    """Share of a workplace's members (after its head) in its skilled or command posts."""
-
-
-class Population(Section):
-    household_size_mean: Annotated[float, Field(ge=1.0)]
-    workplaces: dict[Literal["kolkhoz", "factory", "office", "army_unit", "nkvd_unit"],
-                     WorkplaceKind]
-    camp_size_median: Annotated[float, Field(ge=1.0)]
-    dependent_share: Probability
-    """Share of the members of a workplace who are dependents (occupation 'other')."""
-    clergy_share: Probability
-    taint: dict[Taint, Probability]
-    """Share of adults with each taint bit (peasants carry the kulak bit only)."""
-    card_file: dict[Taint, Probability]
-    """Probability that the NKVD card file registers a person with this taint bit."""
-    guilty_prevalence: Probability
-    """Ground truth: share who really did what such charges alleged. An assumption, never a
-    calibration target."""
-    informant_share: Probability
-    informant_office_multiplier: NonNegative
-
-    @field_validator("taint")
-    @classmethod
-    def _taint_bits(cls, value: dict[str, float]) -> dict[str, float]:
-        if "diaspora" in value:
-            raise ValueError(
-                "'diaspora' is not set here: it follows the census nationality table "
-                "(data/diaspora.csv)"
-            )
-        missing = [t for t in TAINTS if t not in value and t != "diaspora"]
-        if missing:
-            raise ValueError(f"missing taint bits {missing}")
-        return value
-
-    @field_validator("card_file")
-    @classmethod
-    def _card_bits(cls, value: dict[str, float]) -> dict[str, float]:
-        missing = [t for t in TAINTS if t not in value]
-        if missing:
-            raise ValueError(f"missing taint bits {missing}; every one of {list(TAINTS)} is needed")
-        return value
-
-    @model_validator(mode="after")
-    def _shares(self) -> Population:
-        total = sum(k.share for k in self.workplaces.values())
-        if total > 1.0 + 1e-9:
-            raise ValueError(
-                f"population.workplaces shares add up to {total:.3f}; allowed: at most 1 "
-                "(the rest of each republic lives in kolkhozes)"
-            )
-        return self
 
 
 # --------------------------------------------------------------------------------------------
@@ -392,9 +272,7 @@ class Families(Section):
     """Probability that a convicted 'traitor' has a wife (an adult household member) arrested."""
     traitor_operations: list[OperationName]
     """Convicts of these operations (the Military Collegium's) count as traitors."""
-    traitor_occupations: list[Literal[
-        "peasant", "worker", "specialist", "manager", "official_local", "official_regional",
-        "official_republic", "officer", "nkvd", "clergy", "prisoner", "other"]]
+    traitor_occupations: list[Occupation]
     """Convicts of these occupations (military tribunals: officers) count as traitors too."""
     hostage_rate: Probability
     """Weekly probability that a relative of a senior official is held to enforce obedience."""
@@ -463,7 +341,7 @@ class Scenario(Section):
     start: Date
     end: Date
     calendar: dict[EventId, Event]
-    population: Population
+    population: PopulationParams
     centre: Centre
     operations: dict[OperationName, Operation]
     nkvd: Nkvd

@@ -63,6 +63,15 @@ OPERATIONS: tuple[str, ...] = (
     "elite",
 )
 OP = {name: code for code, name in enumerate(OPERATIONS)}
+NATIONAL_OPERATIONS: tuple[str, ...] = ("german_00439", "polish_00485", "harbin_00593", "latvian",
+                                        "other_national")
+
+OPERATION_LABELS: dict[str, str] = {
+    "ordinary": "ordinary NKVD work", "kulak_00447": "Order 00447 (kulak)",
+    "german_00439": "German (00439)", "polish_00485": "Polish (00485)",
+    "harbin_00593": "Harbin (00593)", "latvian": "Latvian", "other_national": "other national",
+    "elite": "elite",
+}
 
 SOURCES: tuple[str, ...] = (
     "named",
@@ -74,10 +83,38 @@ SOURCES: tuple[str, ...] = (
     "elite",
 )
 SRC = {name: code for code, name in enumerate(SOURCES)}
+SOURCE_LABELS: dict[str, str] = {
+    "named": "named under interrogation", "denunciation": "denounced", "remark": "remark reported",
+    "sabotage": "blamed for sabotage", "card_file": "card-file sweep", "family": "family member",
+    "elite": "elite purge",
+}
 
 SENTENCES: tuple[str, ...] = ("cat1", "cat2", "released")
 SENT = {name: code for code, name in enumerate(SENTENCES)}
+SENTENCE_LABELS: dict[str, str] = {"cat1": "shot (category 1)", "cat2": "camp (category 2)",
+                                   "released": "released unconvicted"}
 PENDING = -1
+
+# Dated events a scenario's calendar may hold (data/calendar.csv gives the sources of most).
+EVENTS: tuple[str, ...] = (
+    "yezhov_appointed",
+    "wrecking_review",
+    "plenum_feb_1937",
+    "red_army_purge",
+    "physical_methods",
+    "order_00439",
+    "order_00447",
+    "order_00485",
+    "order_00486",
+    "order_00593",
+    "latvian_operation",
+    "limits_extension_1938",
+    "national_operations_end",
+    "order_00606",
+    "order_00689",
+    "stop_decree",
+    "beria_appointed",
+)
 
 # Where each person is, one byte per person. Only FREE people can be arrested.
 FREE, HELD, SHOT, CAMP, RELEASED, DIED = range(6)
