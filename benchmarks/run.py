@@ -437,7 +437,7 @@ def profile_build(scale: int) -> dict[str, object]:
     return {
         "scale": scale, "agents": pop.n, "seconds": total,
         "stored_bytes_per_agent": pop.nbytes() / pop.n,
-        "file": "purgesim/population.py",
+        "file": build_population.__module__.replace(".", "/") + ".py",
         "lines": [{"line": line, "seconds": sec,
                    "source": source[line - first].strip() if 0 <= line - first < len(source)
                    else "?"} for line, sec in rows],

@@ -9,7 +9,7 @@ import purgesim as ps
 from purgesim.engine.random import stream
 from purgesim.engine.suspects import _first_and_inverse
 from purgesim.mechanisms.remarks import _reported
-from purgesim.population import _uniform_in_blocks
+from purgesim.population import uniform_in_blocks
 from purgesim.vocab import FLAG, FREE
 
 
@@ -41,7 +41,7 @@ def test_reported_remarks_match_the_array_version():
     # the array version (remarks.py before the kernel)
     again = stream(3, "test")
     heard_by = np.repeat(speakers, h)
-    hearer = _uniform_in_blocks(pop.workplace_offsets, np.repeat(own, h), again)
+    hearer = uniform_in_blocks(pop.workplace_offsets, np.repeat(own, h), again)
     listening = (hearer != heard_by) & (status[hearer] == FREE)
     informant = (pop.flags[hearer] & FLAG["informant"]) > 0
     k = np.minimum(np.searchsorted(wp, own), len(wp) - 1)

@@ -8,7 +8,7 @@ import pytest
 import purgesim as ps
 from purgesim import datasets
 from purgesim.engine.random import sparse_bernoulli, stream
-from purgesim.population import _INDEX_SHIFT, _find_block
+from purgesim.population.blocks import INDEX_SHIFT, block_index, find_block
 from purgesim.vocab import FLAG, OCC, TAINT_BIT, WP
 
 
@@ -156,8 +156,10 @@ def test_block_lookups_agree_with_searchsorted(pop):
     rng = stream(7, "test")
     edges = np.array([-3, -1, 0, 1, pop.n - 1, pop.n, pop.n + 5], dtype=np.int64)
     ids = np.concatenate([rng.integers(-10, pop.n + 10, 5000), edges, pop.workplace_offsets])
+    household_index = block_index(pop.household_offsets)
+
     def household_block(positions):
-        return _find_block(pop.household_offsets, pop._household_index, positions)
+        return find_block(pop.household_offsets, household_index, positions)
 
     for offsets, lookup in ((pop.workplace_offsets, pop.workplace_of),
                             (pop.household_offsets, household_block)):
@@ -168,9 +170,9 @@ def test_block_lookups_agree_with_searchsorted(pop):
     assert pop.workplace_of(5) == np.searchsorted(pop.workplace_offsets, 5, side="right") - 1
     for h in (0, pop.n_households // 3, pop.n_households - 1):
         assert np.all(pop.household_of(pop.household_members(h)) == h)
-    for offsets, index in ((pop.workplace_offsets, pop._workplace_index),
-                           (pop.household_offsets, pop._household_index)):
-        marks = np.arange(len(index), dtype=np.int64) << _INDEX_SHIFT
+    for offsets in (pop.workplace_offsets, pop.household_offsets):
+        index = block_index(offsets)
+        marks = np.arange(len(index), dtype=np.int64) << INDEX_SHIFT
         assert np.array_equal(index, np.searchsorted(offsets, marks, side="right") - 1)
 
 
@@ -191,3 +193,4 @@ def test_ids_where_is_flatnonzero(pop):
         expected = np.flatnonzero(np.isin(pop.occupation, occupations) | (pop.flags & flags > 0))
         got = pop.ids_where(occupations, flags)
         assert got.dtype == expected.dtype and np.array_equal(got, expected)
+
