@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -194,3 +198,15 @@ def test_ids_where_is_flatnonzero(pop):
         got = pop.ids_where(occupations, flags)
         assert got.dtype == expected.dtype and np.array_equal(got, expected)
 
+
+def test_importing_the_population_does_not_load_numba():
+    """Validating a scenario needs PopulationParams; numba waits for the first kernel call."""
+    # purgesim/__init__.py imports the core model, which loads numba: stand an empty package in
+    # for it so that only the population's own imports are seen
+    package = str(Path(ps.__file__).parent)
+    code = ("import sys, types; package = types.ModuleType('purgesim'); "
+            f"package.__path__ = [{package!r}]; sys.modules['purgesim'] = package; "
+            "import purgesim.population; print('numba' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "False"
