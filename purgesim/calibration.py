@@ -146,7 +146,7 @@ class Model:
         self.config = config
 
     def __call__(self, params: dict[str, float]) -> dict[str, float]:
-        from purgesim.run import run
+        from purgesim.sim import run
 
         c = self.config
         values = {t: 0.0 for t in c.targets}

@@ -188,8 +188,8 @@ class Catalog:
               out_dir: str | Path | None = None, command: str = "run",
               ensemble: str | None = None, run_id: str | None = None) -> str:
         """Register a run as ``running``, now; return its id."""
-        from purgesim import __version__
         from purgesim.results import _git_commit
+        from purgesim.version import __version__
 
         run_id = run_id or new_id()
         self._write(

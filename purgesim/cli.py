@@ -86,7 +86,7 @@ def run(
                          "results go to runs/SCENARIO-seedN-1_SCALE.")] = False,
 ) -> None:
     """Run a scenario and summarise it (real people, not agents)."""
-    from purgesim.engine.sim import Sim
+    from purgesim.sim import Sim
 
     sc = _load(scenario, scale=scale, seed=seed)
     if report and reps > 1:
@@ -429,7 +429,7 @@ def history(
     from purgesim.calibration import overrides, posterior_draws, posterior_path
     from purgesim.ensemble import spread
     from purgesim.history import compare_runs, error_summary
-    from purgesim.run import run as run_scenario
+    from purgesim.sim import run as run_scenario
 
     sc = _load(scenario, scale=scale)
     first = sc.seed if seed is None else seed
@@ -737,7 +737,7 @@ def check(scenario: ScenarioArg) -> None:
 @app.command()
 def order(scenario: ScenarioArg = "great-terror") -> None:
     """Print the order in which the mechanisms act each week."""
-    from purgesim.engine.sim import Sim
+    from purgesim.sim import Sim
 
     out.print(Sim(_load(scenario)).loop_table(), highlight=False)
 

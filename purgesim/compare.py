@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from purgesim.run import run
 from purgesim.scenario import Scenario, load_scenario
+from purgesim.sim import run
 from purgesim.vocab import SOURCES
 
 METRICS: tuple[tuple[str, str], ...] = (

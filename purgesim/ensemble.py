@@ -140,7 +140,7 @@ def aggregate(summaries: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def run_rep(scenario: Scenario, seed: int, out_dir: Path | None = None,
             meta: dict[str, Any] | None = None) -> Rep:
     """Run one rep (in whatever process calls it) and write its files if ``out_dir``."""
-    from purgesim.run import run
+    from purgesim.sim import run
 
     started = utcnow()
     t0 = time.perf_counter()
@@ -237,8 +237,8 @@ def run_ensemble(scenario: Scenario, seeds: Sequence[int], *, workers: int = 1,
 def write_ensemble(ensemble: Ensemble, out: Path, meta: dict[str, Any] | None = None) -> None:
     """``summary.json`` (exactly the ``purgesim run --reps --json`` object) and ``meta.json``
     in ``out``, each written atomically; the reps' own files are already in ``seed-N/``."""
-    from purgesim import __version__
     from purgesim.results import _atomic, _git_commit
+    from purgesim.version import __version__
 
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(ensemble.summary) + "\n"

@@ -241,7 +241,7 @@ class Result:
                                                                       .encode()))
         summary = json.dumps(self.summary(), indent=2) + "\n"
         _atomic(out / "summary.json", lambda p: Path(p).write_text(summary))
-        from purgesim import __version__
+        from purgesim.version import __version__
 
         info = {
             "version": __version__,

@@ -16,24 +16,18 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from collections.abc import Sequence
+from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, get_args, get_origin
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, create_model, model_validator
 
-from purgesim.params import (
-    Date,
-    EventId,
-    NonNegative,
-    Occupation,
-    OperationName,
-    Positive,
-    Probability,
-    Section,
-    Taint,
-    Weeks,
-)
+from purgesim.mechanisms import MECHANISMS
+from purgesim.model.mechanism import Mechanism
+from purgesim.model.register import EvidenceParams
+from purgesim.params import Date, EventId, Section
 from purgesim.population import PopulationParams
 
 # --------------------------------------------------------------------------------------------
@@ -47,290 +41,13 @@ class Event(Section):
 
 
 # --------------------------------------------------------------------------------------------
-# Mechanisms
-
-
-class Centre(Section):
-    enabled: bool
-    """Limits (quotas) from the centre. Off: operations arrest only on suspicion (no quotas)."""
-    limit_multiplier: NonNegative
-    request_threshold: Probability
-    request_fraction: NonNegative
-    request_cat1_share: Probability
-    approval_probability: Probability
-    """Weekly chance that an oblast's pending request for more is granted, until
-    ``approvals_until``; so the share of a republic's pending requests granted each week."""
-    approval_share: Probability
-    approvals_until: EventId | None = None
-    """The Politburo's last general extension: at this event every region that still has
-    suspects gets ``final_grant`` of its initial limit at once; afterwards requests are granted
-    only with ``late_approval_probability`` (none: routine approvals never end)."""
-    final_grant: NonNegative = 0.0
-    late_approval_probability: Probability = 0.0
-    max_multiplier_cat1: Annotated[float, Field(ge=1.0)]
-    max_multiplier_cat2: Annotated[float, Field(ge=1.0)]
-
-
-class Operation(Section):
-    enabled: bool = True
-    start: EventId | None = None
-    """Calendar event that starts the operation (none: active from the first week)."""
-    end: EventId | None = None
-    """Calendar event that ends it (none: it never ends)."""
-    limited: bool = False
-    """Arrests paced by the centre's category 1 and 2 limits (Order 00447) rather than a rate."""
-    plan_weeks: Annotated[float, Field(gt=0.0)] = 17.0
-    fill_weeks: Annotated[float, Field(gt=0.0)] | None = None
-    """Limited operations: the weeks in which a region aims to use what is left of its current
-    limit (chiefs raced to finish early and ask for more); none: spread over the plan."""
-    overfulfilment: NonNegative = 1.0
-    rate: NonNegative = 0.0
-    """Unlimited operations: card-file arrests per week, per million people in the region."""
-    rate_ramp_weeks: Weeks = 0.0
-    surge: EventId | None = None
-    """Calendar event from which the rate is multiplied by ``surge_multiplier``."""
-    surge_multiplier: NonNegative = 1.0
-    targets: list[Taint] = []
-    nationalities: list[int] = []
-    """Diaspora codes of data/diaspora.csv that the operation sweeps (national operations)."""
-    torture_probability: Probability = 0.5
-    names_mean: NonNegative = 1.0
-    cat1_share: Probability = 0.5
-    mass_cat1_share: Probability | None = None
-    """The share shot by cases sentenced from ``mass_from`` until ``mass_until`` (the mass
-    operations' troikas); outside that window, ``cat1_share``. None: ``cat1_share`` always."""
-    mass_from: EventId | None = None
-    mass_until: EventId | None = None
-    convict_without_confession: Probability = 0.8
-    sentence_lag_weeks: Annotated[float, Field(ge=1.0)] = 4.0
-    album_until: EventId | None = None
-    """The 'album' procedure: cases wait for approval in Moscow (``sentencing.album_lag_weeks``)
-    until this event (the special troikas), which then decide the backlog within
-    ``sentence_lag_weeks``."""
-
-
-class Nkvd(Section):
-    capacity_per_million: NonNegative
-    """Interrogations a region's NKVD can start per week, per million people, before 1937."""
-    mass_capacity_per_million: NonNegative
-    """The same once staff have been assigned to the mass operations."""
-    capacity_ramp_weeks: Weeks
-    sweep_capacity_per_million: NonNegative = 0.0
-    """Card-file arrests under a limited operation (Order 00447) that the operational groups can
-    make per week per million, on top of the interrogation capacity: such a case needed no
-    investigation, only a name in the card file (0: sweeps share the interrogation capacity)."""
-    capacity_after_stop_per_million: NonNegative
-    queue_patience_weeks: Annotated[float, Field(ge=1.0)]
-    """Named suspects not arrested within this many weeks are dropped from the queue."""
-
-
-class Interrogation(Section):
-    enabled: bool
-    torture: bool
-    """Policy switch: physical methods permitted from the 'physical_methods' calendar event."""
-    torture_before_sanction: Probability
-    confess_tortured: Probability
-    confess_guilty: Probability
-    confess_innocent: Probability
-    name_weights: dict[Literal["coworker", "household", "acquaintance", "patron_client"],
-                       NonNegative]
-    plausibility: dict[Literal["tainted", "official", "party", "card_file"], NonNegative]
-    """Relative odds that a person is named, by what makes the accusation plausible."""
-    card_file_topup: Probability
-    """Share of names the investigator supplies from the card file instead."""
-
-
-class Sentencing(Section):
-    court: Literal["troika", "evidence"]
-    """'troika': the case file decides, a confession is enough. 'evidence': a court that
-    convicts on real evidence, so the verdict follows ground truth (the counterfactual)."""
-    evidence_convict_guilty: Probability
-    evidence_convict_innocent: Probability
-    evidence_confession_weight: Probability
-    cat1_profile_odds: dict[Taint, NonNegative]
-    after_stop_release: Probability
-    """Share of the cases still pending at the stop decree that are released on review."""
-    album_lag_weeks: Annotated[float, Field(ge=1.0)] = 10.0
-    """Mean weeks from arrest to a decision for the operations judged by 'album' in Moscow: one
-    commission (the NKVD chief and the Procurator) decided every national operation's lists."""
-
-
-class Evidence(Section):
-    """'Punish ten so that one does not go free': the evidence an arrest needs falls as the
-    pressure of unfilled limits rises."""
-
-    threshold_max: NonNegative
-    """Evidence a suspect needs when there is no pressure at all."""
-    pressure_sensitivity: Probability
-    """Share by which the threshold falls at full pressure."""
-    vigilance_event: EventId | None = None
-    """From this event until the stop decree, the pressure is at least ``vigilance_pressure``."""
-    vigilance_pressure: Probability
-    guilt_bonus: NonNegative
-    """Extra evidence against someone who really did it: the guilty leave real traces."""
-    noise: NonNegative
-    """Each accusation's evidence varies uniformly by this much either way."""
-    by_source: dict[Literal["named", "denunciation", "remark", "sabotage", "family", "elite"],
-                    NonNegative]
-    """Evidence carried by one accusation, by where it came from; accusations of the same person
-    add up."""
-
-
-class Denunciation(Section):
-    """Mechanism 2: free people denounce contacts, more so when afraid."""
-
-    enabled: bool
-    start: EventId | None = None
-    base_rate_per_million: NonNegative
-    """Denunciations per week per million people, with nobody afraid."""
-    fear_workplace: NonNegative
-    """Extra denunciations per week in a workplace, per arrest there in the last weeks."""
-    fear_region: NonNegative
-    """Multiplier on the base rate per arrest per thousand people in the region recently."""
-    fear_memory_weeks: Annotated[int, Field(ge=1, le=52)]
-    grievance_share: Probability = 0.0
-    """Share of people nursing an old grievance (ground truth, drawn once)."""
-    grievance_odds: Annotated[float, Field(ge=1.0)] = 1.0
-    """How much more readily someone with a grievance denounces than anyone else."""
-    contacts: Annotated[int, Field(ge=1, le=20)] = 6
-    """Contacts a denouncer chooses among (each drawn on its own, so some may repeat)."""
-    superior_share: Probability = 0.1
-    """Share of those contacts who are his superior, the head of his workplace."""
-    coworker_share: Probability = 0.8
-    """Share of the others who are coworkers; the rest are neighbours and acquaintances in
-    the region."""
-    boss_odds: NonNegative
-    """Odds of denouncing the head or staff of one's workplace (opportunity: their post)."""
-    tainted_odds: NonNegative
-    remark_odds: NonNegative
-    """Odds of denouncing someone known to have made critical remarks."""
-
-
-class Remarks(Section):
-    """Mechanism 3: critical remarks, overheard and reported by informants or the frightened."""
-
-    enabled: bool
-    speech_tolerated: bool
-    """Policy: a remark is no ground for arrest (nothing is reported or acted upon)."""
-    talker_share: Probability
-    """Share of people who make critical remarks readily (the rest rarely)."""
-    talker_rate: Probability
-    """Weekly probability that a ready talker makes a remark in front of coworkers."""
-    other_rate: Probability
-    """Weekly probability that anyone makes a remark (ready talkers: on top of their own)."""
-    hearers: Annotated[int, Field(ge=1, le=20)]
-    """Coworkers who hear each remark."""
-    informant_report: Probability
-    """Probability that an informant who hears a remark reports it."""
-    fear_report: Probability
-    """Probability that a hearer reports it, per arrest in the workplace in the last weeks."""
-    fear_memory_weeks: Annotated[int, Field(ge=1, le=52)] = 8
-    """How far back arrests in the workplace frighten hearers."""
-
-
-class Economy(Section):
-    """Mechanism 4: enterprises with plans, failures blamed on sabotage, inexperienced
-    promotees replacing arrested managers."""
-
-    enabled: bool
-    blame_event: EventId | None = None
-    """From this event failures can be blamed on sabotage."""
-    blame_probability: Probability
-    """Policy: probability that a failure is blamed on sabotage."""
-    failure_rate: Probability
-    """Weekly probability of a breakdown in an enterprise led by experienced staff."""
-    tautness: NonNegative
-    """Plan tautness: multiplies the failure rate."""
-    experience_scale_years: Positive
-    """Failures fall with experience as exp(-years / scale), relative to inexperience."""
-    inexperience_multiplier: Annotated[float, Field(ge=1.0)]
-    """Failure rate of a wholly inexperienced leadership relative to an experienced one."""
-    initial_experience_years: NonNegative
-    promotee_experience_years: NonNegative
-    suspects_per_failure: NonNegative
-    """Engineers put on the suspect list besides the manager, on average."""
-    failure_output_loss: Probability
-    """Share of a week's output lost to a failure."""
-    blame_end: EventId | None = None
-    """From this event failures are no longer blamed (none: blamed to the end of the run)."""
-    enterprise_kinds: list[Literal["factory", "kolkhoz"]]
-    """Workplaces that are enterprises with a plan (a kolkhoz's head is its chairman)."""
-    experience_output_share: Probability
-    """Share of output that depends on the leadership's experience: a wholly inexperienced
-    leadership produces 1 - share of what an experienced one does."""
-    staff_replacement_weeks: Annotated[float, Field(ge=1.0)]
-    """Mean weeks to fill a post emptied by an arrest (lost staff recover geometrically)."""
-
-
-class Families(Section):
-    """Mechanism 8: wives of 'traitors' (Order 00486) and relatives held as hostages."""
-
-    enabled: bool
-    start: EventId | None = "order_00486"
-    end: EventId | None = "order_00689"
-    wife_arrest_probability: Probability
-    """Probability that a convicted 'traitor' has a wife (an adult household member) arrested."""
-    traitor_operations: list[OperationName]
-    """Convicts of these operations (the Military Collegium's) count as traitors."""
-    traitor_occupations: list[Occupation]
-    """Convicts of these occupations (military tribunals: officers) count as traitors too."""
-    hostage_rate: Probability
-    """Weekly probability that a relative of a senior official is held to enforce obedience."""
-
-
-class Top(Section):
-    """Mechanism 9: terror at the top and in the middle."""
-
-    enabled: bool
-    tail_probability: Probability
-    """Each client of an arrested official is pulled in with him (the 'tail')."""
-    faction_event: EventId | None = "plenum_feb_1937"
-    faction_end: EventId | None = "stop_decree"
-    faction_accusations_per_week: NonNegative
-    """Accusations of factionalism per week in the 1934 Central Committee."""
-    faction_oppositionist_odds: NonNegative
-    conspiracy_prevalence: Probability
-    """Ground truth: share of the Central Committee really conspiring (0: no conspiracy)."""
-    dissent_rate: Probability
-    """Weekly probability that a party member voices a disagreement that is reported."""
-    officers_event: EventId | None = "red_army_purge"
-    officers_weekly_share: Probability
-    """Weekly share of the officer corps (its 1937 size) arrested during the army purge, from
-    ``officers_event`` until the stop decree."""
-    cc_former_oppositionists: Annotated[int, Field(ge=0)]
-    """Central Committee members marked with the 'oppositionist' taint (the rest are cleared):
-    the targets that ``faction_oppositionist_odds`` favours."""
-
-
-class Purgers(Section):
-    """Mechanism 11: the purge of the purgers."""
-
-    enabled: bool
-    start: EventId | None = "order_00447"
-    weekly_share: Probability
-    """Weekly share of NKVD officers arrested during the mass operations."""
-    after_event: EventId | None = "beria_appointed"
-    weekly_share_after: Probability
-    """The same once Beria purges Yezhov's men."""
-    after_weeks: Annotated[float, Field(ge=0.0)]
-
-
-class Camps(Section):
-    enabled: bool
-    annual_mortality: Probability
-
-
-class Aftermath(Section):
-    enabled: bool
-    camp_release_share_1939: Probability
-    release_event: EventId
-
-
-# --------------------------------------------------------------------------------------------
 # The scenario
 
 
-class Scenario(Section):
+class ScenarioBase(Section):
+    """What every scenario has: names, scale, seed, dates, the calendar, the population and
+    the evidence model. :func:`scenario_model` adds the tables of the mechanisms."""
+
     name: str
     description: str = ""
     calibration: str = ""
@@ -342,23 +59,10 @@ class Scenario(Section):
     end: Date
     calendar: dict[EventId, Event]
     population: PopulationParams
-    centre: Centre
-    operations: dict[OperationName, Operation]
-    nkvd: Nkvd
-    interrogation: Interrogation
-    evidence: Evidence
-    denunciation: Denunciation
-    remarks: Remarks
-    economy: Economy
-    sentencing: Sentencing
-    families: Families
-    top: Top
-    camps: Camps
-    purgers: Purgers
-    aftermath: Aftermath
+    evidence: EvidenceParams
 
     @model_validator(mode="after")
-    def _dates(self) -> Scenario:
+    def _dates(self) -> ScenarioBase:
         # Each problem on its own line, naming its field (the location of this check is the
         # whole scenario, so the field is in the message).
         problems = []
@@ -370,16 +74,7 @@ class Scenario(Section):
             if day.weekday() != 0:
                 problems.append(f"{field} = {day}: a {day:%A}; allowed: a Monday "
                                 "(one step is a week)")
-        events = [(f"operations.{name}.{field}", getattr(op, field))
-                  for name, op in self.operations.items()
-                  for field in ("start", "end", "surge", "album_until")]
-        for section in ("evidence", "denunciation", "economy", "families", "top", "purgers",
-                        "aftermath"):
-            model = getattr(self, section)
-            for field in type(model).model_fields:
-                if field.endswith(("event", "start", "end")):
-                    events.append((f"{section}.{field}", getattr(model, field)))
-        for where, event in events:
+        for where, event in _event_references(self, ""):
             if event is not None and event not in self.calendar:
                 problems.append(f"{where} = {event!r}: not in the calendar; "
                                 f"allowed: one of {sorted(self.calendar)}")
@@ -402,6 +97,43 @@ class Scenario(Section):
     def to_toml_dict(self) -> dict[str, Any]:
         """The resolved scenario as plain data, for writing back to TOML."""
         return self.model_dump(mode="python", exclude_none=True)
+
+
+def _event_references(model: BaseModel, where: str) -> list[tuple[str, Any]]:
+    """(dotted field, value) of every field that names a calendar event, in every table."""
+    out: list[tuple[str, Any]] = []
+    for name, info in type(model).model_fields.items():
+        if name == "calendar":
+            continue
+        value = getattr(model, name)
+        here = f"{where}{name}"
+        if info.annotation == EventId or EventId in get_args(info.annotation):
+            out.append((here, value))
+        elif isinstance(value, BaseModel):
+            out += _event_references(value, here + ".")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, BaseModel):
+                    out += _event_references(item, f"{here}.{key}.")
+    return out
+
+
+@cache
+def scenario_model(mechanisms: tuple[type[Mechanism], ...] = MECHANISMS) -> type[ScenarioBase]:
+    """The schema of a scenario run with ``mechanisms``: the common fields and the tables
+    each mechanism owns (its ``sections``), in the mechanisms' order."""
+    fields: dict[str, Any] = {}
+    for kind in mechanisms:
+        for name, annotation in kind.sections.items():
+            if name in fields or name in ScenarioBase.model_fields:
+                raise ValueError(f"scenario table [{name}] is owned twice (again by "
+                                 f"{kind.__name__}); allowed: one owner per table")
+            fields[name] = (annotation, ...)
+    return create_model("Scenario", __base__=ScenarioBase, __module__=__name__, **fields)
+
+
+Scenario = scenario_model()
+"""The schema of the scenarios of the default mechanisms (:data:`MECHANISMS`)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -512,9 +244,9 @@ def _show(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _allowed_keys(loc: tuple[Any, ...]) -> list[str] | None:
+def _allowed_keys(schema: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
     """The keys allowed in the table at ``loc`` (a pydantic location), if it is a model."""
-    current: Any = Scenario
+    current: Any = schema
     for part in loc:
         if isinstance(current, type) and issubclass(current, BaseModel):
             field = current.model_fields.get(str(part))
@@ -541,14 +273,14 @@ _TYPE_WORDS = {
 }
 
 
-def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
+def _describe(error: dict[str, Any], schema: type[BaseModel]) -> str:
     loc_parts = tuple(error["loc"])
     loc = ".".join(str(p) for p in loc_parts)
     kind = error["type"]
     msg = error["msg"]
     value = error.get("input")
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc_parts[:-1])
+        allowed = _allowed_keys(schema, loc_parts[:-1])
         hint = f"allowed: {', '.join(allowed)}" if allowed else "check the spelling"
         return f"{loc} = {_show(value)}: unknown key; {hint}"
     if kind == "missing":
@@ -573,11 +305,12 @@ def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
     return f"{loc} = {_show(value)}: {msg.replace('Input should be', 'allowed:')}"
 
 
-def validate(data: dict[str, Any], label: str, overridden: tuple[str, ...] = ()) -> Scenario:
-    """Validate merged data; ``overridden`` are the dotted fields set by overrides (not in the
-    file), so that their problems say where the value came from."""
+def validate(data: dict[str, Any], label: str, overridden: tuple[str, ...] = (),
+             schema: type[ScenarioBase] = Scenario) -> Scenario:
+    """Validate merged data against ``schema``; ``overridden`` are the dotted fields set by
+    overrides (not in the file), so that their problems say where the value came from."""
     try:
-        return Scenario.model_validate(data)
+        return schema.model_validate(data)
     except ValidationError as exc:
         lines = []
         for error in exc.errors(include_url=False):
@@ -586,16 +319,20 @@ def validate(data: dict[str, Any], label: str, overridden: tuple[str, ...] = ())
             if any(loc == o or loc.startswith(f"{o}.") for o in overridden):
                 note = " (set by an override such as --scale or --seed, not in the file)"
             # a check of several fields may report several problems, one per line
-            for line in _describe(error, data).split("\n"):
+            for line in _describe(error, schema).split("\n"):
                 lines.append(f"{label}: {line}{note}")
         raise ScenarioError(lines) from None
 
 
-def load_scenario(ref: str | Path = "great-terror", **overrides: Any) -> Scenario:
+def load_scenario(ref: str | Path = "great-terror", *,
+                  mechanisms: Sequence[type[Mechanism]] | None = None,
+                  **overrides: Any) -> Scenario:
     """Load and validate a scenario by shipped name or path; ``overrides`` set top-level fields
-    (e.g. ``scale=1000, seed=3``) or, with ``__``, nested ones (``camps__enabled=False``)."""
+    (e.g. ``scale=1000, seed=3``) or, with ``__``, nested ones (``camps__enabled=False``).
+    ``mechanisms`` (default :data:`MECHANISMS`) decides which mechanisms' tables it has."""
     label, data = _read(str(ref), None, ())
-    return _overridden(data, label, overrides)
+    schema = Scenario if mechanisms is None else scenario_model(tuple(mechanisms))
+    return _overridden(data, label, overrides, schema)
 
 
 def with_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
@@ -603,10 +340,11 @@ def with_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
     validated in the same way (an override that is ``None`` changes nothing)."""
     if all(value is None for value in overrides.values()):
         return scenario
-    return _overridden(scenario.model_dump(), scenario.name, overrides)
+    return _overridden(scenario.model_dump(), scenario.name, overrides, type(scenario))
 
 
-def _overridden(data: dict[str, Any], label: str, overrides: dict[str, Any]) -> Scenario:
+def _overridden(data: dict[str, Any], label: str, overrides: dict[str, Any],
+                schema: type[ScenarioBase]) -> Scenario:
     """The one place where overrides are applied: set each, then validate the whole."""
     for key, value in overrides.items():
         if value is None:
@@ -621,4 +359,4 @@ def _overridden(data: dict[str, Any], label: str, overrides: dict[str, Any]) -> 
                                      "table; allowed: overrides of fields"])
         target[parts[-1]] = value
     overridden = tuple(k.replace("__", ".") for k, v in overrides.items() if v is not None)
-    return validate(data, label, overridden)
+    return validate(data, label, overridden, schema)

@@ -11,8 +11,7 @@ import pytest
 
 import purgesim as ps
 from purgesim.mechanisms.denunciation import BOSSES
-from purgesim.mechanisms.remarks import REMARKED
-from purgesim.vocab import SOURCES, SRC
+from purgesim.vocab import FLAG, SOURCES, SRC
 
 SCALE = 2000
 SEEDS = range(1, 7)
@@ -47,7 +46,7 @@ def test_speech_tolerance_means_no_arrest_for_a_remark(default):
     assert by_source(tolerant, "remark") == [0] * len(SEEDS)
     for r in tolerant:
         assert r.series["remarks_reported"].sum() == 0
-        assert not np.any(r.population.flags & REMARKED)
+        assert not np.any(r.population.flags & FLAG["remarked"])
 
 
 # Dissent inside the party (mechanism 9) is also reported as a remark.
@@ -198,13 +197,13 @@ def target_shares(seed: int, **overrides) -> tuple[float, float, float]:
     mech = next(m for m in sim.mechanisms if m.name == "denunciation")
     pop = sim.population
     rng = np.random.default_rng(seed)
-    pop.flags[rng.random(pop.n) < 0.05] |= REMARKED
+    pop.flags[rng.random(pop.n) < 0.05] |= FLAG["remarked"]
     targets = mech._targets(sim, rng.integers(0, pop.n, 20_000), rng)
     targets = targets[targets >= 0]
     head = targets == pop.workplace_offsets[pop.workplace_of(targets)]
     boss = np.isin(pop.occupation[targets], BOSSES) | head
     return (boss.mean(), (pop.taint[targets] > 0).mean(),
-            ((pop.flags[targets] & REMARKED) > 0).mean())
+            ((pop.flags[targets] & FLAG["remarked"]) > 0).mean())
 
 
 def test_denouncers_choose_bosses_the_tainted_and_talkers():

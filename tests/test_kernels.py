@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import purgesim as ps
+from purgesim.engine.queues import first_and_inverse
 from purgesim.engine.random import stream
-from purgesim.engine.suspects import _first_and_inverse
 from purgesim.mechanisms.remarks import _reported
 from purgesim.population import uniform_in_blocks
 from purgesim.vocab import FLAG, FREE
@@ -18,11 +18,11 @@ from purgesim.vocab import FLAG, FREE
 def test_first_and_inverse_is_numpys(size, high):
     person = stream(1, "test", size, high).integers(0, high, size)
     _, first, inverse = np.unique(person, return_index=True, return_inverse=True)
-    mine = _first_and_inverse(person)
+    mine = first_and_inverse(person)
     assert np.array_equal(mine[0], first) and np.array_equal(mine[1], inverse)
     negative = person - high // 2  # out of the packed range: numpy's own path
     _, first, inverse = np.unique(negative, return_index=True, return_inverse=True)
-    mine = _first_and_inverse(negative)
+    mine = first_and_inverse(negative)
     assert np.array_equal(mine[0], first) and np.array_equal(mine[1], inverse)
 
 

@@ -188,7 +188,7 @@ def test_statuses_agree_with_outcomes():
     c = result.columns
     died = c["died_week"] >= 0
     camp_dead = died & (c["sentence"] == SENT["cat2"])
-    assert np.all(sim.status[c["person"][camp_dead]] == DIED)
+    assert np.all(sim.register.status[c["person"][camp_dead]] == DIED)
     assert "operations" in sim.loop_table() and "denunciation" in sim.loop_table()
 
 

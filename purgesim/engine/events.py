@@ -1,44 +1,22 @@
-"""The event table: one row per arrest, stored as growable columns.
+"""An event table: one row per event, stored as growable columns of a schema the model gives.
 
-Rows are appended when a mechanism arrests someone; later mechanisms fill in the rest of the
-row (torture, confession, sentence, death, release) by row index. Missing values are coded -1
-in the arrays and become nulls when exported.
+Rows are appended when an event happens; later steps fill in the rest of a row by row index.
+Columns listed as ``missing_as_minus_one`` start at -1 ("has not happened"); the others at zero.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-COLUMNS: dict[str, np.dtype] = {
-    "person": np.dtype(np.int64),
-    "week": np.dtype(np.int16),
-    "region": np.dtype(np.int8),
-    "occupation": np.dtype(np.uint8),
-    "taint": np.dtype(np.uint8),
-    "operation": np.dtype(np.int8),
-    "source": np.dtype(np.int8),
-    "parent": np.dtype(np.int64),
-    "generation": np.dtype(np.int16),
-    "tortured": np.dtype(np.bool_),
-    "confessed": np.dtype(np.bool_),
-    "named": np.dtype(np.int16),
-    "sentence": np.dtype(np.int8),
-    "sentence_week": np.dtype(np.int16),
-    "due_week": np.dtype(np.int16),
-    "guilty": np.dtype(np.bool_),
-    "died_week": np.dtype(np.int16),
-    "released_week": np.dtype(np.int16),
-    "weight": np.dtype(np.int32),
-}
-MISSING_AS_MINUS_ONE = ("parent", "sentence", "sentence_week", "died_week", "released_week")
-
 
 class EventTable:
     """Columns of equal length ``len(self)``, grown by doubling."""
 
-    def __init__(self, capacity: int = 1024):
+    def __init__(self, columns: dict[str, np.dtype], missing_as_minus_one: tuple[str, ...] = (),
+                 capacity: int = 1024):
         self._n = 0
-        self._cols = {name: np.empty(capacity, dtype=dt) for name, dt in COLUMNS.items()}
+        self._cols = {name: np.empty(capacity, dtype=dt) for name, dt in columns.items()}
+        self._minus_one = frozenset(missing_as_minus_one)
 
     def __len__(self) -> int:
         return self._n
@@ -48,9 +26,9 @@ class EventTable:
 
     def append(self, **values: np.ndarray) -> np.ndarray:
         """Append rows; columns not given are -1 (or 0 / False). Returns the new row indices."""
-        k = len(values["person"])
+        k = len(next(iter(values.values())))
         need = self._n + k
-        capacity = len(self._cols["person"])
+        capacity = len(next(iter(self._cols.values())))
         if need > capacity:
             capacity = max(need, 2 * capacity)
             for name, col in self._cols.items():
@@ -61,7 +39,7 @@ class EventTable:
         for name, col in self._cols.items():
             if name in values:
                 col[self._n: need] = values[name]
-            elif name in MISSING_AS_MINUS_ONE:
+            elif name in self._minus_one:
                 col[self._n: need] = -1
             else:
                 col[self._n: need] = 0

@@ -1,8 +1,13 @@
-"""The weekly mechanisms of MODEL.md section 3, one module each, run in the order listed here."""
+"""The weekly mechanisms of MODEL.md section 3, one module each, in the order they act.
+
+:data:`MECHANISMS` is the default list: the simulation runs these each week in this order, and
+the scenario's schema is built from the tables they own (their ``sections``).
+"""
 
 from __future__ import annotations
 
-from purgesim.engine.module import Mechanism
+from typing import TYPE_CHECKING
+
 from purgesim.mechanisms.aftermath import Aftermath
 from purgesim.mechanisms.camps import Camps
 from purgesim.mechanisms.centre import Centre
@@ -15,32 +20,35 @@ from purgesim.mechanisms.purgers import Purgers
 from purgesim.mechanisms.remarks import Remarks
 from purgesim.mechanisms.sentencing import Sentencing
 from purgesim.mechanisms.top import Top
-from purgesim.scenario import Scenario
+from purgesim.model.mechanism import Mechanism
 
-# Mechanisms of MODEL.md section 3 that have no module yet; the loop table lists them.
-NOT_YET_BUILT: tuple[str, ...] = ()
+if TYPE_CHECKING:
+    from purgesim.scenario import Scenario
+
+MECHANISMS: tuple[type[Mechanism], ...] = (
+    Centre,  # 1
+    Denunciation,  # 2
+    Remarks,  # 3
+    Economy,  # 4
+    Operations,  # 5
+    Interrogation,  # 6
+    Sentencing,  # 7
+    Families,  # 8
+    Top,  # 9
+    Camps,  # 10
+    Purgers,  # 11
+    Aftermath,  # 11
+)
+"""The default mechanisms, in the order they act each week (MODEL.md section 3)."""
 
 
 def default_mechanisms(scenario: Scenario) -> list[Mechanism]:
-    """The mechanisms of a run, in the order they act each week (MODEL.md section 3)."""
-    return [
-        Centre(scenario),  # 1
-        Denunciation(scenario),  # 2
-        Remarks(scenario),  # 3
-        Economy(scenario),  # 4
-        Operations(scenario),  # 5
-        Interrogation(scenario),  # 6
-        Sentencing(scenario),  # 7
-        Families(scenario),  # 8
-        Top(scenario),  # 9
-        Camps(scenario),  # 10
-        Purgers(scenario),  # 11
-        Aftermath(scenario),  # 11
-    ]
+    """The mechanisms of a run of ``scenario``, in the order they act each week."""
+    return [kind(scenario) for kind in MECHANISMS]
 
 
 __all__ = [
-    "NOT_YET_BUILT", "Aftermath", "Camps", "Centre", "Denunciation", "Economy", "Families",
+    "MECHANISMS", "Aftermath", "Camps", "Centre", "Denunciation", "Economy", "Families",
     "Interrogation", "Mechanism", "Operations", "Purgers", "Remarks", "Sentencing", "Top",
     "default_mechanisms",
 ]

@@ -9,22 +9,32 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numba
 import numpy as np
 
-from purgesim.engine.module import Mechanism
-from purgesim.scenario import Scenario
+from purgesim.engine import kernels
+from purgesim.model.mechanism import Mechanism
+from purgesim.params import EventId, Probability, Section
 from purgesim.vocab import CAMP, RELEASED, SENT
 
 if TYPE_CHECKING:
-    from purgesim.engine.sim import Sim
+    from purgesim.scenario import Scenario
+    from purgesim.sim import Sim
 
 RELEASE_WEEKS = 52  # releases spread over a year
+
+class AftermathParams(Section):
+    """The ``[aftermath]`` table: the releases of 1939."""
+
+    enabled: bool
+    camp_release_share_1939: Probability
+    release_event: EventId
+
 
 
 class Aftermath(Mechanism):
     name = "aftermath"
     does = "from Beria's appointment: releases of some category 2 prisoners over 1939"
+    sections = {"aftermath": AftermathParams}
 
     def __init__(self, scenario: Scenario):
         self.p = scenario.aftermath
@@ -33,18 +43,20 @@ class Aftermath(Mechanism):
         start = sim.event_week(self.p.release_event)
         if not self.p.enabled or start is None or not start <= sim.week < start + RELEASE_WEEKS:
             return
-        ev = sim.events
-        in_camp = _rows_in_camp(ev["sentence"], ev["person"], sim.status, SENT["cat2"], CAMP)
+        register = sim.register
+        ev = register.events
+        in_camp = _rows_in_camp(ev["sentence"], ev["person"], register.status, SENT["cat2"],
+                                CAMP)
         if len(in_camp) == 0:
             return
         # a constant weekly hazard that frees the target share over the release year
         weekly = 1.0 - (1.0 - self.p.camp_release_share_1939) ** (1.0 / RELEASE_WEEKS)
         freed = in_camp[sim.rng(self.name).random(len(in_camp)) < weekly]
         ev.set("released_week", freed, sim.week)
-        sim.status[ev["person"][freed]] = RELEASED
+        register.status[ev["person"][freed]] = RELEASED
 
 
-@numba.njit(cache=True, nogil=True)
+@kernels.njit(cache=True, nogil=True)
 def _rows_in_camp(sentence, person, status, cat2, camp):
     """``np.flatnonzero((sentence == cat2) & (status[person] == camp))``, looking up the
     status of the category 2 prisoners only."""

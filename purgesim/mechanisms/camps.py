@@ -10,17 +10,28 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from purgesim.engine.module import Mechanism
-from purgesim.scenario import Scenario
+from purgesim.model.mechanism import Mechanism
+from purgesim.model.state import Sentences
+from purgesim.params import Probability, Section
 from purgesim.vocab import CAMP, DIED
 
 if TYPE_CHECKING:
-    from purgesim.engine.sim import Sim
+    from purgesim.scenario import Scenario
+    from purgesim.sim import Sim
+
+class CampsParams(Section):
+    """The ``[camps]`` table."""
+
+    enabled: bool
+    annual_mortality: Probability
+
 
 
 class Camps(Mechanism):
     name = "camps"
     does = "draws a death week for new category 2 prisoners; deaths of the week"
+    sections = {"camps": CampsParams}
+    needs = (Sentences,)
 
     def __init__(self, scenario: Scenario):
         self.p = scenario.camps
@@ -28,11 +39,11 @@ class Camps(Mechanism):
 
     def init(self, sim: Sim) -> None:
         self.deaths: dict[int, list[np.ndarray]] = {}
-        sim.camp_admissions = np.empty(0, dtype=np.int64)
+        self.sentences = sim.get(Sentences)
+        sim.define_series("died_in_camp")
 
     def step(self, sim: Sim) -> None:
-        admitted = sim.camp_admissions
-        sim.camp_admissions = np.empty(0, dtype=np.int64)
+        admitted = self.sentences.camp
         if not self.p.enabled:
             return
         if len(admitted) and self.weekly > 0:
@@ -45,9 +56,10 @@ class Camps(Mechanism):
         if not chunks:
             return
         rows = np.concatenate(chunks)
-        ev = sim.events
+        register = sim.register
+        ev = register.events
         person = ev["person"][rows]
-        rows = rows[sim.status[person] == CAMP]  # not released meanwhile
+        rows = rows[register.status[person] == CAMP]  # not released meanwhile
         ev.set("died_week", rows, sim.week)
-        sim.status[ev["person"][rows]] = DIED
-        sim.record("died_in_camp", rows)
+        register.status[ev["person"][rows]] = DIED
+        register.record("died_in_camp", rows)

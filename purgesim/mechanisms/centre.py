@@ -10,60 +10,77 @@ units as real numbers, so fractions carry over and small republics still act at 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
+from pydantic import Field
 
 from purgesim import datasets
-from purgesim.engine.module import Mechanism
-from purgesim.scenario import Scenario
+from purgesim.model.mechanism import Mechanism
+from purgesim.model.state import Limits, Policy
+from purgesim.params import EventId, NonNegative, Probability, Section
 
 if TYPE_CHECKING:
-    from purgesim.engine.sim import Sim
+    from purgesim.scenario import Scenario
+    from purgesim.sim import Sim
+
+LIMIT_SERIES = ("limit_cat1", "limit_cat2", "limit_increase_cat1", "limit_increase_cat2")
 
 
-class Limits:
-    """The limits of a limited operation, per region, in agent units."""
+class CentreParams(Section):
+    """The ``[centre]`` table: limits and how readily the centre raises them."""
 
-    def __init__(self, cat1: np.ndarray, cat2: np.ndarray):
-        self.initial_cat1 = cat1.copy()
-        self.initial_cat2 = cat2.copy()
-        self.cat1 = cat1.astype(float)
-        self.cat2 = cat2.astype(float)
-        self.arrested = np.zeros_like(self.cat1)  # arrests counted against the limit
-        self.used_cat1 = np.zeros_like(self.cat1)  # sentences counted against each category
-        self.used_cat2 = np.zeros_like(self.cat1)
-        self.request_cat1 = np.zeros_like(self.cat1)  # pending requests for increases
-        self.request_cat2 = np.zeros_like(self.cat1)
-        self.backlog = np.zeros(len(self.cat1), dtype=bool)  # suspects left beyond the limit
-
-    @property
-    def total(self) -> np.ndarray:
-        return self.cat1 + self.cat2
+    enabled: bool
+    """Limits (quotas) from the centre. Off: operations arrest only on suspicion (no quotas)."""
+    limit_multiplier: NonNegative
+    request_threshold: Probability
+    request_fraction: NonNegative
+    request_cat1_share: Probability
+    approval_probability: Probability
+    """Weekly chance that an oblast's pending request for more is granted, until
+    ``approvals_until``; so the share of a republic's pending requests granted each week."""
+    approval_share: Probability
+    approvals_until: EventId | None = None
+    """The Politburo's last general extension: at this event every region that still has
+    suspects gets ``final_grant`` of its initial limit at once; afterwards requests are granted
+    only with ``late_approval_probability`` (none: routine approvals never end)."""
+    final_grant: NonNegative = 0.0
+    late_approval_probability: Probability = 0.0
+    max_multiplier_cat1: Annotated[float, Field(ge=1.0)]
+    max_multiplier_cat2: Annotated[float, Field(ge=1.0)]
 
 
 class Centre(Mechanism):
     name = "centre"
     does = "policy switches by date; limits per region; approves requests for more (the ratchet)"
+    sections = {"centre": CentreParams}
+    provides = (Policy, Limits)
 
     def __init__(self, scenario: Scenario):
         self.p = scenario.centre
+        self.scale = scenario.scale
         self.torture = scenario.interrogation.torture
+        self.speech_tolerated = scenario.remarks.speech_tolerated
 
     def init(self, sim: Sim) -> None:
         pop = sim.population
         initial = datasets.o00447_limits()
         cat1 = np.array([initial[name][0] for name in pop.region_names])
         cat2 = np.array([initial[name][1] for name in pop.region_names])
-        factor = self.p.limit_multiplier / sim.scenario.scale
-        sim.limits = Limits(cat1 * factor, cat2 * factor)
+        factor = self.p.limit_multiplier / self.scale
+        self.limits = Limits(cat1 * factor, cat2 * factor)
+        self.policy = Policy(speech_tolerated=self.speech_tolerated)
+        sim.provide(self.limits)
+        sim.provide(self.policy)
+        sim.define_series(*LIMIT_SERIES)
 
     def step(self, sim: Sim) -> None:
-        sim.policy["limits"] = self.p.enabled
-        sim.policy["torture"] = self.torture and sim.active("physical_methods")
-        sim.policy["troikas"] = not sim.active("stop_decree")
-        limits = sim.limits
-        scale = sim.scenario.scale
+        policy = self.policy
+        policy.limits = self.p.enabled
+        policy.torture = self.torture and sim.active("physical_methods")
+        policy.troikas = not sim.active("stop_decree")
+        limits = self.limits
+        scale = self.scale
         pending = (limits.request_cat1 + limits.request_cat2) > 0
         last = sim.event_week(self.p.approvals_until)
         final = self.p.enabled and last is not None and sim.week == last

@@ -28,35 +28,67 @@ denunciation is worked out on its own; nothing is done per person.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
+from pydantic import Field
 
-from purgesim.engine.module import Mechanism
 from purgesim.engine.random import sparse_bernoulli
-from purgesim.mechanisms.remarks import REMARKED
-from purgesim.population import _uniform_in_blocks
-from purgesim.scenario import Scenario
-from purgesim.vocab import FREE, OCC, OFFICIALS, OP, SRC, WP
+from purgesim.model.mechanism import Mechanism
+from purgesim.params import EventId, NonNegative, Probability, Section
+from purgesim.population import uniform_in_blocks
+from purgesim.vocab import FLAG, FREE, OCC, OFFICIALS, OP, SRC, WP
 
 if TYPE_CHECKING:
-    from purgesim.engine.sim import Sim
     from purgesim.population import Population
+    from purgesim.scenario import Scenario
+    from purgesim.sim import Sim
 
 # Staff whose posts a denunciation could open (the head of any workplace is a boss too).
 BOSSES = (OCC["specialist"], OCC["manager"], OCC["officer"], *OFFICIALS)
+
+class DenunciationParams(Section):
+    """The ``[denunciation]`` table, mechanism 2: free people denounce contacts, more so when afraid."""
+
+    enabled: bool
+    start: EventId | None = None
+    base_rate_per_million: NonNegative
+    """Denunciations per week per million people, with nobody afraid."""
+    fear_workplace: NonNegative
+    """Extra denunciations per week in a workplace, per arrest there in the last weeks."""
+    fear_region: NonNegative
+    """Multiplier on the base rate per arrest per thousand people in the region recently."""
+    fear_memory_weeks: Annotated[int, Field(ge=1, le=52)]
+    grievance_share: Probability = 0.0
+    """Share of people nursing an old grievance (ground truth, drawn once)."""
+    grievance_odds: Annotated[float, Field(ge=1.0)] = 1.0
+    """How much more readily someone with a grievance denounces than anyone else."""
+    contacts: Annotated[int, Field(ge=1, le=20)] = 6
+    """Contacts a denouncer chooses among (each drawn on its own, so some may repeat)."""
+    superior_share: Probability = 0.1
+    """Share of those contacts who are his superior, the head of his workplace."""
+    coworker_share: Probability = 0.8
+    """Share of the others who are coworkers; the rest are neighbours and acquaintances in
+    the region."""
+    boss_odds: NonNegative
+    """Odds of denouncing the head or staff of one's workplace (opportunity: their post)."""
+    tainted_odds: NonNegative
+    remark_odds: NonNegative
+    """Odds of denouncing someone known to have made critical remarks."""
+
 
 
 class Denunciation(Mechanism):
     name = "denunciation"
     does = "free people denounce contacts (bosses, the tainted, talkers), more when afraid"
+    sections = {"denunciation": DenunciationParams}
 
     def __init__(self, scenario: Scenario):
         self.p = scenario.denunciation
 
     def init(self, sim: Sim) -> None:
         pop = sim.population
-        sim.add_series("denunciations")
+        sim.define_series("denunciations")
         self.aggrieved = np.empty(0, dtype=np.int64)
         if not self.p.enabled:
             return
@@ -74,25 +106,27 @@ class Denunciation(Mechanism):
 
         # base denunciations, raised by fear of the region's recent arrests
         size = np.diff(pop.region_offsets)
-        fear = 1.0 + p.fear_region * sim.recent_region_arrests_per_thousand(p.fear_memory_weeks)
+        register = sim.register
+        fear = 1.0 + p.fear_region * register.recent_region_arrests_per_thousand(
+            p.fear_memory_weeks)
         k_region = rng.poisson(p.base_rate_per_million / 1e6 * size * fear)
         from_region = self._pick(pop.region_offsets[:-1], pop.region_offsets[1:], k_region, rng)
 
         # fear in workplaces with recent arrests: denounce before you are denounced
-        wp, counts = sim.recent_workplace_arrests(p.fear_memory_weeks)
+        wp, counts = register.recent_workplace_arrests(p.fear_memory_weeks)
         k_wp = rng.poisson(p.fear_workplace * counts) if len(wp) else np.empty(0, np.int64)
         from_wp = self._pick(pop.workplace_offsets[wp], pop.workplace_offsets[wp + 1], k_wp, rng)
 
         denouncers = np.concatenate([from_region, from_wp])
-        denouncers = denouncers[sim.status[denouncers] == FREE]
+        denouncers = denouncers[register.free(denouncers)]
         if len(denouncers) == 0:
             return
         targets = self._targets(sim, denouncers, rng)
         targets = targets[targets >= 0]
         if len(targets) == 0:
             return
-        sim.accuse(targets, source=SRC["denunciation"], operation=OP["ordinary"], rng=rng)
-        sim.count("denunciations", targets)
+        register.accuse(targets, source=SRC["denunciation"], operation=OP["ordinary"], rng=rng)
+        register.count("denunciations", targets)
 
     def _pick(self, lo: np.ndarray, hi: np.ndarray, k: np.ndarray, rng: np.random.Generator
               ) -> np.ndarray:
@@ -127,14 +161,14 @@ class Denunciation(Mechanism):
         who = np.repeat(denouncers, c)
         own = np.repeat(pop.workplace_of(denouncers), c)
         head = pop.workplace_offsets[own]
-        coworker = _uniform_in_blocks(pop.workplace_offsets, own, rng)  # pop.random_coworker
+        coworker = uniform_in_blocks(pop.workplace_offsets, own, rng)  # pop.random_coworker
         acquaintance = pop.random_in_region(who, rng)
         u = rng.random(len(who))
         cand = np.where(u < p.superior_share, head, np.where(
             u < p.superior_share + (1.0 - p.superior_share) * p.coworker_share,
             coworker, acquaintance)).reshape(m, c)
         odds = self._odds(pop, cand.ravel()).reshape(m, c)
-        odds[sim.status[cand] != FREE] = 0.0
+        odds[sim.register.status[cand] != FREE] = 0.0
         odds[cand == denouncers[:, None]] = 0.0
         total = odds.sum(axis=1)
         u = rng.random(m) * total
@@ -152,5 +186,5 @@ class Denunciation(Mechanism):
         boss = self.boss[occ] | (ids == pop.workplace_offsets[wp])
         odds[boss] *= p.boss_odds
         odds[pop.taint[ids] > 0] *= p.tainted_odds
-        odds[(pop.flags[ids] & REMARKED) > 0] *= p.remark_odds
+        odds[(pop.flags[ids] & FLAG["remarked"]) > 0] *= p.remark_odds
         return odds

@@ -47,17 +47,19 @@ nothing, changes nothing and leaves its series at zero ("not computed").
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import numba
 import numpy as np
+from pydantic import Field
 
-from purgesim.engine.module import Mechanism
-from purgesim.scenario import Scenario
+from purgesim.engine import kernels
+from purgesim.model.mechanism import Mechanism
+from purgesim.params import EventId, NonNegative, Positive, Probability, Section
 from purgesim.vocab import FREE, OCC, OP, SRC, WP
 
 if TYPE_CHECKING:
-    from purgesim.engine.sim import Sim
+    from purgesim.scenario import Scenario
+    from purgesim.sim import Sim
 
 SERIES = ("output", "output_no_terror", "plan", "failures", "failures_no_terror",
           "failures_blamed")
@@ -65,10 +67,45 @@ EXPERIENCE_SHAPE = 4.0  # assumption: initial experience is gamma-distributed, C
 WEEK_YEARS = 1.0 / 52.0
 PROMOTION_TRIES = 8  # random picks per promotion among engineers, then among all members
 
+class EconomyParams(Section):
+    """The ``[economy]`` table, mechanism 4: enterprises with plans, failures blamed on sabotage, inexperienced
+    promotees replacing arrested managers."""
+
+    enabled: bool
+    blame_event: EventId | None = None
+    """From this event failures can be blamed on sabotage."""
+    blame_probability: Probability
+    """Policy: probability that a failure is blamed on sabotage."""
+    failure_rate: Probability
+    """Weekly probability of a breakdown in an enterprise led by experienced staff."""
+    tautness: NonNegative
+    """Plan tautness: multiplies the failure rate."""
+    experience_scale_years: Positive
+    """Failures fall with experience as exp(-years / scale), relative to inexperience."""
+    inexperience_multiplier: Annotated[float, Field(ge=1.0)]
+    """Failure rate of a wholly inexperienced leadership relative to an experienced one."""
+    initial_experience_years: NonNegative
+    promotee_experience_years: NonNegative
+    suspects_per_failure: NonNegative
+    """Engineers put on the suspect list besides the manager, on average."""
+    failure_output_loss: Probability
+    """Share of a week's output lost to a failure."""
+    blame_end: EventId | None = None
+    """From this event failures are no longer blamed (none: blamed to the end of the run)."""
+    enterprise_kinds: list[Literal["factory", "kolkhoz"]]
+    """Workplaces that are enterprises with a plan (a kolkhoz's head is its chairman)."""
+    experience_output_share: Probability
+    """Share of output that depends on the leadership's experience: a wholly inexperienced
+    leadership produces 1 - share of what an experienced one does."""
+    staff_replacement_weeks: Annotated[float, Field(ge=1.0)]
+    """Mean weeks to fill a post emptied by an arrest (lost staff recover geometrically)."""
+
+
 
 class Economy(Mechanism):
     name = "economy"
     does = "enterprises: failures by tautness and inexperience, blamed on sabotage; output"
+    sections = {"economy": EconomyParams}
 
     def __init__(self, scenario: Scenario):
         self.p = scenario.economy
@@ -76,7 +113,7 @@ class Economy(Mechanism):
     # ------------------------------------------------------------------ set-up
     def init(self, sim: Sim) -> None:
         pop = sim.population
-        sim.add_series(*SERIES, dtype=np.float64)
+        sim.define_series(*SERIES, dtype=np.float64)
         self.seen = 0  # event-table rows already read
         self.series = sim.series
         self.n_regions = pop.n_regions
@@ -220,16 +257,17 @@ class Economy(Mechanism):
         heads = self.head[blamed]
         # one accusation per person and failure: an engineer drawn twice is accused once
         suspects = np.unique(np.concatenate([heads[heads >= 0], self.spec_ids[pick]]))
-        sim.accuse(suspects, source=SRC["sabotage"], operation=OP["ordinary"], rng=rng)
+        sim.register.accuse(suspects, source=SRC["sabotage"], operation=OP["ordinary"], rng=rng)
 
     def _absorb_arrests(self, sim: Sim) -> None:
         """Heads, engineers and workers of enterprises arrested since the last step."""
-        rows = np.arange(self.seen, len(sim.events))
-        self.seen = len(sim.events)
+        events = sim.register.events
+        rows = np.arange(self.seen, len(events))
+        self.seen = len(events)
         if len(rows) == 0:
             return
         pop = sim.population
-        person = sim.events["person"][rows]
+        person = events["person"][rows]
         ent = self.enterprise_of[pop.workplace_of(person)]
         inside = ent >= 0
         person, ent = person[inside], ent[inside]
@@ -267,7 +305,7 @@ class Economy(Mechanism):
         valid = candidates >= 0
         safe = np.where(valid, candidates, 0)
         pop = sim.population
-        valid &= (sim.status[safe] == FREE) & (pop.occupation[safe] != OCC["other"])
+        valid &= (sim.register.status[safe] == FREE) & (pop.occupation[safe] != OCC["other"])
         first = np.argmax(valid, axis=1)
         found = valid[np.arange(m), first]
         new = np.where(found, candidates[np.arange(m), first], -1)
@@ -288,7 +326,7 @@ def _block_members(lo: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return starts + np.arange(int(sizes.sum()), dtype=np.int64)
 
 
-@numba.njit(cache=True, nogil=True)
+@kernels.njit(cache=True, nogil=True)
 def _sums_by_region(region, values, n_regions):
     """``np.bincount(region, weights=row, minlength=n_regions)`` for each row of ``values``:
     each sum adds its terms in order, starting from zero."""

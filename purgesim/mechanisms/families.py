@@ -29,20 +29,40 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from purgesim.engine.module import Mechanism
-from purgesim.scenario import Scenario
-from purgesim.vocab import FLAG, FREE, OCC, OP, SENT, SRC
+from purgesim.model.mechanism import Mechanism
+from purgesim.model.state import Sentences
+from purgesim.params import EventId, Occupation, OperationName, Probability, Section
+from purgesim.vocab import FLAG, OCC, OP, SENT, SRC
 
 if TYPE_CHECKING:
-    from purgesim.engine.sim import Sim
+    from purgesim.scenario import Scenario
+    from purgesim.sim import Sim
 
 RELATIVE_ROUNDS = 4  # tries at finding a free relative other than the man himself
 WIVES, HOSTAGES = 0, 1  # sub-streams, so moving Order 00689 leaves the hostage draws alone
+
+class FamiliesParams(Section):
+    """The ``[families]`` table, mechanism 8: wives of 'traitors' (Order 00486) and relatives held as hostages."""
+
+    enabled: bool
+    start: EventId | None = "order_00486"
+    end: EventId | None = "order_00689"
+    wife_arrest_probability: Probability
+    """Probability that a convicted 'traitor' has a wife (an adult household member) arrested."""
+    traitor_operations: list[OperationName]
+    """Convicts of these operations (the Military Collegium's) count as traitors."""
+    traitor_occupations: list[Occupation]
+    """Convicts of these occupations (military tribunals: officers) count as traitors too."""
+    hostage_rate: Probability
+    """Weekly probability that a relative of a senior official is held to enforce obedience."""
+
 
 
 class Families(Mechanism):
     name = "families"
     does = "Order 00486: wives of convicted 'traitors' arrested; relatives of senior officials held"
+    sections = {"families": FamiliesParams}
+    needs = (Sentences,)
 
     def __init__(self, scenario: Scenario):
         self.p = scenario.families
@@ -57,7 +77,8 @@ class Families(Mechanism):
 
     def init(self, sim: Sim) -> None:
         pop = sim.population
-        sim.add_series("wives_arrested", "hostages_held")
+        self.sentences = sim.get(Sentences)
+        sim.define_series("wives_arrested", "hostages_held")
         if not self.p.enabled:
             return
         # once, O(N); a sparse set afterwards
@@ -82,10 +103,10 @@ class Families(Mechanism):
 
     # ------------------------------------------------------------------ Order 00486
     def _arrest_wives(self, sim: Sim, rng: np.random.Generator) -> None:
-        rows = sim.sentenced
+        rows = self.sentences.rows
         if len(rows) == 0 or self.p.wife_arrest_probability <= 0.0:
             return
-        ev = sim.events
+        ev = sim.register.events
         sentence = ev["sentence"][rows]
         convicted = (sentence == SENT["cat1"]) | (sentence == SENT["cat2"])
         traitor = (np.isin(ev["operation"][rows], self.traitor_operations)
@@ -103,7 +124,7 @@ class Families(Mechanism):
             wife_rows, husband_rows = arrested
             self._wives.append(wife_rows)
             self._husbands.append(husband_rows)
-            sim.record("wives_arrested", wife_rows)
+            sim.register.record("wives_arrested", wife_rows)
 
     # ------------------------------------------------------------------ hostages
     def _take_hostages(self, sim: Sim, rng: np.random.Generator) -> None:
@@ -113,14 +134,14 @@ class Families(Mechanism):
         if k == 0:
             return
         officials = np.unique(self.seniors[rng.integers(0, len(self.seniors), k)])
-        officials = officials[sim.status[officials] == FREE]  # a hostage for one still serving
+        officials = officials[sim.register.free(officials)]  # a hostage for one still serving
         if len(officials) == 0:
             return
         weight = sim.population.weight(officials)
         relatives, _ = self._relatives(sim, officials, weight, rng)
-        rows = sim.arrest(np.unique(relatives), operation=OP["ordinary"], source=SRC["family"],
-                          lag_weeks=self.lag, rng=rng)
-        sim.record("hostages_held", rows)
+        rows = sim.register.arrest(np.unique(relatives), operation=OP["ordinary"],
+                                   source=SRC["family"], lag_weeks=self.lag, rng=rng)
+        sim.register.record("hostages_held", rows)
 
     # ------------------------------------------------------------------ helpers
     def _relatives(self, sim: Sim, men: np.ndarray, weight: np.ndarray,
@@ -133,7 +154,7 @@ class Families(Mechanism):
         todo = np.arange(len(men))
         for _ in range(RELATIVE_ROUNDS):
             candidate = pop.random_household_member(men[todo], rng)
-            ok = (candidate != men[todo]) & (sim.status[candidate] == FREE)
+            ok = (candidate != men[todo]) & sim.register.free(candidate)
             found[todo[ok]] = candidate[ok]
             todo = todo[~ok]
             if len(todo) == 0:
@@ -151,10 +172,10 @@ class Families(Mechanism):
             return None
         wives, first = np.unique(wives, return_index=True)
         husband_rows = husband_rows[first]
-        free = sim.status[wives] == FREE
+        free = sim.register.free(wives)
         wives, husband_rows = wives[free], husband_rows[free]
-        rows = sim.arrest(wives, operation=OP["ordinary"], source=SRC["family"],
-                          lag_weeks=self.lag, rng=rng)
+        rows = sim.register.arrest(wives, operation=OP["ordinary"], source=SRC["family"],
+                                   lag_weeks=self.lag, rng=rng)
         if len(rows) == 0:
             return None
         return rows, husband_rows

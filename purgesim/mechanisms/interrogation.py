@@ -12,24 +12,49 @@ and generation: this is the engine of the cascade.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from purgesim.engine.module import Mechanism
-from purgesim.scenario import Scenario
-from purgesim.vocab import FLAG, FREE, OCC, OFFICIALS, OP, SRC
+from purgesim.model.mechanism import Mechanism
+from purgesim.model.state import Policy
+from purgesim.params import NonNegative, Probability, Section
+from purgesim.vocab import FLAG, OCC, OFFICIALS, OP, SRC
 
 if TYPE_CHECKING:
-    from purgesim.engine.sim import Sim
+    from purgesim.population import Population
+    from purgesim.scenario import Scenario
+    from purgesim.sim import Sim
 
 LAYERS = ("coworker", "household", "acquaintance", "patron_client")
+"""Where a name comes from: the namer's coworkers, household, acquaintances, patron and clients."""
 PLAUSIBILITY_ROUNDS = 4
+
+
+class InterrogationParams(Section):
+    """The ``[interrogation]`` table: torture, confession and the naming of accomplices."""
+
+    enabled: bool
+    torture: bool
+    """Policy switch: physical methods permitted from the 'physical_methods' calendar event."""
+    torture_before_sanction: Probability
+    confess_tortured: Probability
+    confess_guilty: Probability
+    confess_innocent: Probability
+    name_weights: dict[Literal[LAYERS],  # type: ignore[valid-type]
+                       NonNegative]
+    plausibility: dict[Literal["tainted", "official", "party", "card_file"], NonNegative]
+    """Relative odds that a person is named, by what makes the accusation plausible."""
+    card_file_topup: Probability
+    """Share of names the investigator supplies from the card file instead."""
+
 
 
 class Interrogation(Mechanism):
     name = "interrogation"
     does = "this week's arrested: torture, confession, names of accomplices join the queue"
+    sections = {"interrogation": InterrogationParams}
+    needs = (Policy,)
 
     def __init__(self, scenario: Scenario):
         self.p = scenario.interrogation
@@ -44,6 +69,7 @@ class Interrogation(Mechanism):
 
     def init(self, sim: Sim) -> None:
         pop = sim.population
+        self.policy = sim.get(Policy)
         self.done = 0  # event rows interrogated so far
         self.card_bounds = np.searchsorted(pop.card_file, pop.region_offsets)
         odds = self.p.plausibility
@@ -55,14 +81,15 @@ class Interrogation(Mechanism):
             return
         # everyone arrested since the last interrogation: this week's arrests, and last week's
         # arrests made after this step (families, the army and NKVD purges)
-        rows = np.arange(self.done, len(sim.events))
-        self.done = len(sim.events)
+        register = sim.register
+        ev = register.events
+        rows = np.arange(self.done, len(ev))
+        self.done = len(ev)
         if len(rows) == 0:
             return
         rng = sim.rng(self.name)
-        ev = sim.events
         op = ev["operation"][rows].astype(np.int64)
-        p_torture = (self.torture_p[op] if sim.policy.get("torture", False)
+        p_torture = (self.torture_p[op] if self.policy.torture
                      else np.full(len(rows), self.p.torture_before_sanction))
         tortured = rng.random(len(rows)) < p_torture
         guilty = ev["guilty"][rows]
@@ -81,7 +108,7 @@ class Interrogation(Mechanism):
         namer = ev["person"][namer_row]
         named = self._choose(sim, namer, rng)
         ok = (named >= 0) & (named != namer)
-        ok[ok] = sim.status[named[ok]] == FREE
+        ok[ok] = register.free(named[ok])
         # A weight-1 person (a delegate) naming an agent who stands for `scale` people names one
         # real person: keep the name with probability weight(namer) / weight(named), so real
         # numbers do not swell with the scale.
@@ -96,8 +123,9 @@ class Interrogation(Mechanism):
         operation = ev["operation"][namer_row].copy()
         elite_case = (operation == OP["elite"]) & ~self._elite(pop, named)
         operation[elite_case] = OP["ordinary"]
-        sim.accuse(named, source=SRC["named"], operation=operation, rng=rng,
-                   parent=ev["person"][namer_row], generation=ev["generation"][namer_row] + 1)
+        register.accuse(named, source=SRC["named"], operation=operation, rng=rng,
+                        parent=ev["person"][namer_row],
+                        generation=ev["generation"][namer_row] + 1)
 
     def _choose(self, sim: Sim, namer: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One name per entry of ``namer``: a contact, weighted toward the plausible."""
@@ -142,12 +170,12 @@ class Interrogation(Mechanism):
         return chosen
 
     @staticmethod
-    def _elite(pop, ids: np.ndarray) -> np.ndarray:
+    def _elite(pop: Population, ids: np.ndarray) -> np.ndarray:
         occupation = pop.occupation[ids]
         return (((pop.flags[ids] & FLAG["delegate"]) > 0) | (occupation == OCC["officer"])
                 | np.isin(occupation, OFFICIALS))
 
-    def _odds(self, pop, ids: np.ndarray) -> np.ndarray:
+    def _odds(self, pop: Population, ids: np.ndarray) -> np.ndarray:
         o = self.p.plausibility
         odds = np.ones(len(ids))
         odds[pop.taint[ids] > 0] *= o["tainted"]

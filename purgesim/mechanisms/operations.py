@@ -15,16 +15,27 @@ work in proportion to its arrests, not to the population.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
+from pydantic import Field
 
-from purgesim.engine.module import Mechanism
-from purgesim.scenario import Operation, Scenario
+from purgesim.model.mechanism import Mechanism
+from purgesim.model.state import Limits, Policy
+from purgesim.params import (
+    EventId,
+    NonNegative,
+    OperationName,
+    Probability,
+    Section,
+    Taint,
+    Weeks,
+)
 from purgesim.vocab import OP, SRC, TAINT_BIT
 
 if TYPE_CHECKING:
-    from purgesim.engine.sim import Sim
+    from purgesim.scenario import Scenario
+    from purgesim.sim import Sim
 
 # Sweep order: the national operations, then 00447, then ordinary work. Named suspects come first.
 PRIORITY = ("elite", "german_00439", "polish_00485", "harbin_00593", "latvian", "other_national",
@@ -32,21 +43,83 @@ PRIORITY = ("elite", "german_00439", "polish_00485", "harbin_00593", "latvian", 
 FIRST_TIER = TAINT_BIT["kulak"] | TAINT_BIT["prior_conviction"]
 MIN_PACE_WEEKS = 4.0  # after its plan, a limited operation uses new limits within about a month
 
+class OperationParams(Section):
+    """One table of ``[operations]``: an operation's targets, pace and sentencing."""
+
+    enabled: bool = True
+    start: EventId | None = None
+    """Calendar event that starts the operation (none: active from the first week)."""
+    end: EventId | None = None
+    """Calendar event that ends it (none: it never ends)."""
+    limited: bool = False
+    """Arrests paced by the centre's category 1 and 2 limits (Order 00447) rather than a rate."""
+    plan_weeks: Annotated[float, Field(gt=0.0)] = 17.0
+    fill_weeks: Annotated[float, Field(gt=0.0)] | None = None
+    """Limited operations: the weeks in which a region aims to use what is left of its current
+    limit (chiefs raced to finish early and ask for more); none: spread over the plan."""
+    overfulfilment: NonNegative = 1.0
+    rate: NonNegative = 0.0
+    """Unlimited operations: card-file arrests per week, per million people in the region."""
+    rate_ramp_weeks: Weeks = 0.0
+    surge: EventId | None = None
+    """Calendar event from which the rate is multiplied by ``surge_multiplier``."""
+    surge_multiplier: NonNegative = 1.0
+    targets: list[Taint] = []
+    nationalities: list[int] = []
+    """Diaspora codes of data/diaspora.csv that the operation sweeps (national operations)."""
+    torture_probability: Probability = 0.5
+    names_mean: NonNegative = 1.0
+    cat1_share: Probability = 0.5
+    mass_cat1_share: Probability | None = None
+    """The share shot by cases sentenced from ``mass_from`` until ``mass_until`` (the mass
+    operations' troikas); outside that window, ``cat1_share``. None: ``cat1_share`` always."""
+    mass_from: EventId | None = None
+    mass_until: EventId | None = None
+    convict_without_confession: Probability = 0.8
+    sentence_lag_weeks: Annotated[float, Field(ge=1.0)] = 4.0
+    album_until: EventId | None = None
+    """The 'album' procedure: cases wait for approval in Moscow (``sentencing.album_lag_weeks``)
+    until this event (the special troikas), which then decide the backlog within
+    ``sentence_lag_weeks``."""
+
+class NkvdParams(Section):
+    """The ``[nkvd]`` table: how many cases each region's NKVD can take on."""
+
+    capacity_per_million: NonNegative
+    """Interrogations a region's NKVD can start per week, per million people, before 1937."""
+    mass_capacity_per_million: NonNegative
+    """The same once staff have been assigned to the mass operations."""
+    capacity_ramp_weeks: Weeks
+    sweep_capacity_per_million: NonNegative = 0.0
+    """Card-file arrests under a limited operation (Order 00447) that the operational groups can
+    make per week per million, on top of the interrogation capacity: such a case needed no
+    investigation, only a name in the card file (0: sweeps share the interrogation capacity)."""
+    capacity_after_stop_per_million: NonNegative
+    queue_patience_weeks: Annotated[float, Field(ge=1.0)]
+    """Named suspects not arrested within this many weeks are dropped from the queue."""
+
+
 
 class Operations(Mechanism):
     name = "operations"
     does = "arrests: named suspects first, then card-file sweeps per operation, within capacity"
+    sections = {"operations": dict[OperationName, OperationParams], "nkvd": NkvdParams}
+    needs = (Policy, Limits)
 
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
         self.nkvd = scenario.nkvd
-        self.ops: dict[str, Operation] = {
+        self.ops: dict[str, OperationParams] = {
             name: scenario.operations[name] for name in PRIORITY
             if name in scenario.operations and scenario.operations[name].enabled
         }
 
     def init(self, sim: Sim) -> None:
         pop = sim.population
+        self.policy = sim.get(Policy)
+        self.limits = sim.get(Limits)
+        sim.define_series("capacity")
+        sim.define_series("evidence_needed", dtype=np.float64)
         rng = sim.rng(self.name + ".lists")
         self.lists: dict[str, list[np.ndarray]] = {}
         self.cursor = {name: np.zeros(pop.n_regions, dtype=np.int64) for name in self.ops}
@@ -94,7 +167,7 @@ class Operations(Mechanism):
         ramp = min(1.0, (sim.week - start + 1) / max(p.capacity_ramp_weeks, 1.0))
         return ramp * p.sweep_capacity_per_million * self.million / sim.scenario.scale
 
-    def _running(self, sim: Sim, op: Operation) -> bool:
+    def _running(self, sim: Sim, op: OperationParams) -> bool:
         if op.start is not None and not sim.active(op.start):
             return False
         if op.end is not None and op.end != "stop_decree" and sim.active("stop_decree"):
@@ -108,7 +181,8 @@ class Operations(Mechanism):
         fallback = OP["ordinary"]
         lags = np.array([self.ops[name].sentence_lag_weeks if name in self.ops else 4.0
                          for name in OP])
-        limits = sim.limits
+        limits = self.limits
+        register = sim.register
         limited_running = [n for n, op in self.ops.items() if op.limited and running[n]]
         threshold = self.evidence_needed(sim, limited_running)
         sim.series["evidence_needed"][sim.week] = threshold
@@ -125,23 +199,24 @@ class Operations(Mechanism):
             sweep_budget = float(sweeps[r])
 
             # 1. named suspects, first in first out
-            entries = sim.suspects.pop(r, int(budget), sim.status, sim.week,
-                                       self.nkvd.queue_patience_weeks, float(threshold[r]))
+            entries = register.take_suspects(r, int(budget), self.nkvd.queue_patience_weeks,
+                                             float(threshold[r]))
             if len(entries["person"]):
                 op = entries["operation"].astype(np.int64)
                 alive = np.array([running.get(name, False) for name in OP])
                 op = np.where(alive[op], op, fallback)
-                if limited_running and sim.policy.get("limits", True):
+                if limited_running and self.policy.limits:
                     # while a limit runs, any suspect taken counts toward it ("the region
                     # arrests to fulfil its limits, choosing from" the named, the denounced...)
                     op[op == fallback] = OP[limited_running[0]]
-                rows = sim.arrest(entries["person"], operation=op, source=entries["source"],
-                                  lag_weeks=lags[op], rng=rng, parent=entries["parent"],
-                                  generation=entries["generation"])
-                budget -= sim.events["weight"][rows].sum() / scale
-                ops = sim.events["operation"][rows]
+                rows = register.arrest(entries["person"], operation=op,
+                                       source=entries["source"], lag_weeks=lags[op], rng=rng,
+                                       parent=entries["parent"],
+                                       generation=entries["generation"])
+                budget -= register.events["weight"][rows].sum() / scale
+                ops = register.events["operation"][rows]
                 for name in limited_running:
-                    counted = sim.events["weight"][rows][ops == OP[name]].sum()
+                    counted = register.events["weight"][rows][ops == OP[name]].sum()
                     limits.arrested[r] += counted / scale
 
             # 2. card-file sweeps, operation by operation
@@ -149,7 +224,7 @@ class Operations(Mechanism):
                 if not running[name]:
                     continue
                 if op.limited:
-                    if not sim.policy.get("limits", True):
+                    if not self.policy.limits:
                         continue  # no quotas: no sweeps, arrests only on suspicion
                     start = sim.event_week(op.start) or 0
                     weeks_left = max(start + op.plan_weeks - sim.week, MIN_PACE_WEEKS)
@@ -169,12 +244,12 @@ class Operations(Mechanism):
                 own = sweep_budget if op.limited else 0
                 want = min(int(demand), int(max(budget, 0.0) + own))
                 self.carry[name][r] = demand - int(demand)
-                ids = self._take(name, r, want, sim.status)
+                ids = self._take(name, r, want, register.status)
                 if len(ids) < want:
                     self.carry[name][r] = 0.0  # the list is exhausted
-                rows = sim.arrest(ids, operation=OP[name], source=SRC["card_file"],
-                                  lag_weeks=lags[OP[name]], rng=rng)
-                used = sim.events["weight"][rows].sum() / scale
+                rows = register.arrest(ids, operation=OP[name], source=SRC["card_file"],
+                                       lag_weeks=lags[OP[name]], rng=rng)
+                used = register.events["weight"][rows].sum() / scale
                 from_own = min(used, own)
                 sweep_budget -= from_own
                 budget -= used - from_own
@@ -185,7 +260,8 @@ class Operations(Mechanism):
             if limited_running:
                 name = limited_running[0]
                 left = self.cursor[name][r] < len(self.lists[name][r])
-                limits.backlog[r] = left or sim.suspects.waiting(r, OP[name]) > 0
+                limits.backlog[r] = left or register.suspects.count(r, "operation",
+                                                                     OP[name]) > 0
             else:
                 limits.backlog[r] = False
 
@@ -196,8 +272,8 @@ class Operations(Mechanism):
         n = sim.population.n_regions
         pressure = np.zeros(n)
         if not sim.active("stop_decree"):
-            if limited_running and sim.policy.get("limits", True):
-                limits = sim.limits
+            if limited_running and self.policy.limits:
+                limits = self.limits
                 op = self.ops[limited_running[0]]
                 target = limits.total * op.overfulfilment
                 remaining = np.maximum(target - limits.arrested, 0.0)

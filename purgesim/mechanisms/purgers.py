@@ -10,27 +10,44 @@ The releases of 1939, the other half of mechanism 11, are in :mod:`purgesim.mech
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from purgesim.engine.module import Mechanism
-from purgesim.mechanisms.top import elite_operation, pick_free, sentence_lag
-from purgesim.scenario import Scenario
+from pydantic import Field
+
+from purgesim.model.casework import elite_operation, pick_free, sentence_lag
+from purgesim.model.mechanism import Mechanism
+from purgesim.params import EventId, Probability, Section
 from purgesim.vocab import OCC, SRC
 
 if TYPE_CHECKING:
-    from purgesim.engine.sim import Sim
+    from purgesim.scenario import Scenario
+    from purgesim.sim import Sim
+
+class PurgersParams(Section):
+    """The ``[purgers]`` table, mechanism 11: the purge of the purgers."""
+
+    enabled: bool
+    start: EventId | None = "order_00447"
+    weekly_share: Probability
+    """Weekly share of NKVD officers arrested during the mass operations."""
+    after_event: EventId | None = "beria_appointed"
+    weekly_share_after: Probability
+    """The same once Beria purges Yezhov's men."""
+    after_weeks: Annotated[float, Field(ge=0.0)]
+
 
 
 class Purgers(Mechanism):
     name = "purgers"
     does = "NKVD officers arrested: during the mass operations, and more after Beria arrives"
+    sections = {"purgers": PurgersParams}
 
     def __init__(self, scenario: Scenario):
         self.p = scenario.purgers
 
     def init(self, sim: Sim) -> None:
         pop = sim.population
-        sim.add_series("nkvd_arrested")
+        sim.define_series("nkvd_arrested")
         if self.p.enabled:
             self.officers = pop.ids_where(occupations=(OCC["nkvd"],))  # once, O(N)
 
@@ -53,10 +70,10 @@ class Purgers(Mechanism):
             return
         rng = sim.rng(self.name)
         k = int(rng.poisson(share * len(self.officers)))
-        officers = pick_free(self.officers, k, sim.status, rng)
+        officers = pick_free(self.officers, k, sim.register.status, rng)
         if len(officers) == 0:
             return
         op = elite_operation(sim)
-        rows = sim.arrest(officers, operation=op, source=SRC["elite"],
-                          lag_weeks=sentence_lag(sim.scenario, op), rng=rng)
-        sim.record("nkvd_arrested", rows)
+        rows = sim.register.arrest(officers, operation=op, source=SRC["elite"],
+                                   lag_weeks=sentence_lag(sim, op), rng=rng)
+        sim.register.record("nkvd_arrested", rows)

@@ -11,9 +11,9 @@ more arrests in the workplace lately, the likelier a frightened hearer reports f
 remark marks the speaker as a known talker (which draws denunciations, mechanism 2) and puts him
 on the suspect queue; the NKVD decides whether it is enough for an arrest.
 
-Under a speech-tolerant policy (``speech_tolerated``, or ``sim.policy["speech_tolerated"]`` if
-the centre ever sets it by date) a remark is no ground for arrest: nothing is reported, nobody
-is marked or accused.
+Under a speech-tolerant policy (the centre's :class:`~purgesim.model.state.Policy`, from
+``remarks.speech_tolerated``) a remark is no ground for arrest: nothing is reported, nobody is
+marked or accused.
 
 Cost: the talkers are a sparse id set built once; each week draws a count of remarks per region
 and then works per remark, never per person.
@@ -21,35 +21,59 @@ and then works per remark, never per person.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-import numba
 import numpy as np
+from pydantic import Field
 
-from purgesim.engine.module import Mechanism
+from purgesim.engine import kernels
 from purgesim.engine.random import sparse_bernoulli_chunks
 from purgesim.engine.sets import unique
-from purgesim.scenario import Scenario
+from purgesim.model.mechanism import Mechanism
+from purgesim.model.state import Policy
+from purgesim.params import Probability, Section
 from purgesim.vocab import FLAG, FREE, OP, SRC
 
 if TYPE_CHECKING:
-    from purgesim.engine.sim import Sim
+    from purgesim.scenario import Scenario
+    from purgesim.sim import Sim
 
-REMARKED = 1 << 6
-"""Flag bit of people whose critical remarks have been reported (vocab.FLAGS[6])."""
-assert FLAG["remarked"] == REMARKED
+class RemarksParams(Section):
+    """The ``[remarks]`` table, mechanism 3: critical remarks, overheard and reported by informants or the frightened."""
+
+    enabled: bool
+    speech_tolerated: bool
+    """Policy: a remark is no ground for arrest (nothing is reported or acted upon)."""
+    talker_share: Probability
+    """Share of people who make critical remarks readily (the rest rarely)."""
+    talker_rate: Probability
+    """Weekly probability that a ready talker makes a remark in front of coworkers."""
+    other_rate: Probability
+    """Weekly probability that anyone makes a remark (ready talkers: on top of their own)."""
+    hearers: Annotated[int, Field(ge=1, le=20)]
+    """Coworkers who hear each remark."""
+    informant_report: Probability
+    """Probability that an informant who hears a remark reports it."""
+    fear_report: Probability
+    """Probability that a hearer reports it, per arrest in the workplace in the last weeks."""
+    fear_memory_weeks: Annotated[int, Field(ge=1, le=52)] = 8
+    """How far back arrests in the workplace frighten hearers."""
+
 
 
 class Remarks(Mechanism):
     name = "remarks"
     does = "critical remarks; informants and frightened coworkers report them (suspects)"
+    sections = {"remarks": RemarksParams}
+    needs = (Policy,)
 
     def __init__(self, scenario: Scenario):
         self.p = scenario.remarks
 
     def init(self, sim: Sim) -> None:
         pop = sim.population
-        sim.add_series("remarks_reported")
+        self.policy = sim.get(Policy)
+        sim.define_series("remarks_reported")
         self.talkers = np.empty(0, dtype=np.int64)
         self.talker_bounds = np.zeros(pop.n_regions + 1, dtype=np.int64)
         if not self.p.enabled:
@@ -62,11 +86,8 @@ class Remarks(Mechanism):
                 pop.n, self.p.talker_share, sim.rng(self.name + ".talkers")))])
         self.talker_bounds = np.searchsorted(self.talkers, pop.region_offsets.astype(dtype))
 
-    def tolerated(self, sim: Sim) -> bool:
-        return self.p.speech_tolerated or bool(sim.policy.get("speech_tolerated", False))
-
     def step(self, sim: Sim) -> None:
-        if not self.p.enabled or self.tolerated(sim):
+        if not self.p.enabled or self.policy.speech_tolerated:
             return
         p = self.p
         pop = sim.population
@@ -82,15 +103,16 @@ class Remarks(Mechanism):
         own = pop.workplace_of(speakers)
         u_hearer = rng.random(len(speakers) * h)
         u_report = rng.random(len(speakers) * h)
-        wp, counts = sim.recent_workplace_arrests(p.fear_memory_weeks)
-        reported = _reported(speakers, own, pop.workplace_offsets, sim.status, pop.flags,
+        register = sim.register
+        wp, counts = register.recent_workplace_arrests(p.fear_memory_weeks)
+        reported = _reported(speakers, own, pop.workplace_offsets, register.status, pop.flags,
                              FLAG["informant"], FREE, wp, counts, h, u_hearer, u_report,
                              float(p.informant_report), float(p.fear_report))
         if len(reported) == 0:
             return
-        pop.flags[reported] |= REMARKED
-        sim.accuse(reported, source=SRC["remark"], operation=OP["ordinary"], rng=rng)
-        sim.count("remarks_reported", reported)
+        pop.flags[reported] |= FLAG["remarked"]
+        register.accuse(reported, source=SRC["remark"], operation=OP["ordinary"], rng=rng)
+        register.count("remarks_reported", reported)
 
     def _speakers(self, sim: Sim, rng: np.random.Generator) -> np.ndarray:
         """This week's free people who made a critical remark (each counted once)."""
@@ -108,10 +130,10 @@ class Remarks(Mechanism):
         lo = pop.region_offsets[other_region]
         others = lo + (rng.random(len(lo)) * size[other_region]).astype(np.int64)
         speakers = unique(np.concatenate([talkers, others]))
-        return speakers[sim.status[speakers] == FREE]
+        return speakers[sim.register.free(speakers)]
 
 
-@numba.njit(cache=True, nogil=True)
+@kernels.njit(cache=True, nogil=True)
 def _reported(speakers, own, workplace_offsets, status, flags, informant_bit, free, wp, counts,
               h, u_hearer, u_report, informant_report, fear_report):
     """The speakers (sorted, in workplaces ``own``) whose remark some hearer reports.

@@ -12,21 +12,46 @@ coerced confession counts for little.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
+from pydantic import Field
 
-from purgesim.engine.module import Mechanism
-from purgesim.scenario import Scenario
+from purgesim.model.mechanism import Mechanism
+from purgesim.model.state import Limits, Policy, Sentences
+from purgesim.params import NonNegative, Probability, Section, Taint
 from purgesim.vocab import CAMP, OP, RELEASED, SENT, SHOT, SRC, TAINT_BIT
 
 if TYPE_CHECKING:
-    from purgesim.engine.sim import Sim
+    from purgesim.scenario import Scenario
+    from purgesim.sim import Sim
+
+SERIES = ("convicted_cat1", "convicted_cat2", "released", "innocent_convicted")
+
+class SentencingParams(Section):
+    """The ``[sentencing]`` table: who decides cases, and how."""
+
+    court: Literal["troika", "evidence"]
+    """'troika': the case file decides, a confession is enough. 'evidence': a court that
+    convicts on real evidence, so the verdict follows ground truth (the counterfactual)."""
+    evidence_convict_guilty: Probability
+    evidence_convict_innocent: Probability
+    evidence_confession_weight: Probability
+    cat1_profile_odds: dict[Taint, NonNegative]
+    after_stop_release: Probability
+    """Share of the cases still pending at the stop decree that are released on review."""
+    album_lag_weeks: Annotated[float, Field(ge=1.0)] = 10.0
+    """Mean weeks from arrest to a decision for the operations judged by 'album' in Moscow: one
+    commission (the NKVD chief and the Procurator) decided every national operation's lists."""
+
 
 
 class Sentencing(Mechanism):
     name = "sentencing"
     does = "cases due this week: troika or evidence court; category 1 or 2 under the limits"
+    sections = {"sentencing": SentencingParams}
+    needs = (Policy, Limits)
+    provides = (Sentences,)
 
     def __init__(self, scenario: Scenario):
         self.p = scenario.sentencing
@@ -46,12 +71,21 @@ class Sentencing(Mechanism):
                 if bits & TAINT_BIT[name]:
                     self.profile[bits] *= odds
 
+    def init(self, sim: Sim) -> None:
+        self.policy = sim.get(Policy)
+        self.limits = sim.get(Limits)
+        self.sentences = Sentences()
+        sim.provide(self.sentences)
+        sim.define_series(*SERIES)
+
     def step(self, sim: Sim) -> None:
-        rows = sim.due_rows()
+        self.sentences.clear()
+        register = sim.register
+        rows = register.due_rows()
         if len(rows) == 0:
             return
         rng = sim.rng(self.name)
-        ev = sim.events
+        ev = register.events
         op = ev["operation"][rows].astype(np.int64)
         confessed = ev["confessed"][rows]
         guilty = ev["guilty"][rows]
@@ -65,7 +99,7 @@ class Sentencing(Mechanism):
             # wives under Order 00486 were sentenced by the Special Board as a matter of course
             p_convict[ev["source"][rows] == SRC["family"]] = 1.0
         convicted = u_convict < p_convict
-        if not sim.policy.get("troikas", True):
+        if not self.policy.troikas:
             # the troikas' pending cases are reviewed after the stop decree; new cases are not
             pending = ev["week"][rows] < (sim.event_week("stop_decree") or 0)
             convicted &= ~pending | (u_review >= self.p.after_stop_release)
@@ -80,8 +114,8 @@ class Sentencing(Mechanism):
         odds = share[op] / np.maximum(1.0 - share[op], 1e-9)
         odds = odds * self.profile[ev["taint"][rows]]
         region = ev["region"][rows].astype(np.int64)
-        limits = sim.limits
-        if sim.policy.get("limits", True):
+        limits = self.limits
+        if self.policy.limits:
             room1 = (limits.cat1 - limits.used_cat1)[region] > 0
             room2 = (limits.cat2 - limits.used_cat2)[region] > 0
             limited = self.limited[op]
@@ -99,9 +133,9 @@ class Sentencing(Mechanism):
         released = rows[~convicted]
         ev.set("released_week", released, sim.week)
         person = ev["person"][rows]
-        sim.status[person[cat1]] = SHOT
-        sim.status[person[cat2]] = CAMP
-        sim.status[person[~convicted]] = RELEASED
+        register.status[person[cat1]] = SHOT
+        register.status[person[cat2]] = CAMP
+        register.status[person[~convicted]] = RELEASED
         ev.set("died_week", rows[cat1], sim.week)
 
         scale = sim.scenario.scale
@@ -111,9 +145,9 @@ class Sentencing(Mechanism):
         limits.used_cat1 += np.bincount(region[cat1 & lim], weights=weight[cat1 & lim], minlength=n)
         limits.used_cat2 += np.bincount(region[cat2 & lim], weights=weight[cat2 & lim], minlength=n)
 
-        sim.record("convicted_cat1", rows[cat1])
-        sim.record("convicted_cat2", rows[cat2])
-        sim.record("released", released)
-        sim.record("innocent_convicted", rows[convicted & ~guilty])
-        sim.camp_admissions = rows[cat2]
-        sim.sentenced = rows
+        register.record("convicted_cat1", rows[cat1])
+        register.record("convicted_cat2", rows[cat2])
+        register.record("released", released)
+        register.record("innocent_convicted", rows[convicted & ~guilty])
+        self.sentences.rows = rows
+        self.sentences.camp = rows[cat2]

@@ -27,67 +27,63 @@ pulled in stays right at every scale.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
+from pydantic import Field
 
-from purgesim.engine.module import Mechanism
-from purgesim.scenario import Scenario
-from purgesim.vocab import FLAG, FREE, OCC, OFFICIALS, OP, SRC, TAINT_BIT
+from purgesim.model.casework import elite_operation, pick_free, sentence_lag
+from purgesim.model.mechanism import Mechanism
+from purgesim.model.state import Policy
+from purgesim.params import EventId, NonNegative, Probability, Section
+from purgesim.vocab import FLAG, OCC, OFFICIALS, OP, SRC, TAINT_BIT
 
 if TYPE_CHECKING:
-    from purgesim.engine.sim import Sim
+    from purgesim.scenario import Scenario
+    from purgesim.sim import Sim
 
 PATRONS = (OCC["manager"], *OFFICIALS)
-PICK_ROUNDS = 4  # tries at drawing free people from a sparse set
 TAILS, FACTION, DISSENT, ARMY = range(4)  # sub-streams: each part's draws stay its own
 
 
-def pick_free(ids: np.ndarray, k: int, status: np.ndarray,
-              rng: np.random.Generator) -> np.ndarray:
-    """Up to ``k`` distinct free people drawn uniformly from ``ids``, in O(k) (a few rounds of
-    draws with replacement; short only when nearly everyone is gone)."""
-    chosen = np.empty(0, dtype=np.int64)
-    if k <= 0 or len(ids) == 0:
-        return chosen
-    for _ in range(PICK_ROUNDS):
-        need = k - len(chosen)
-        draw = ids[rng.integers(0, len(ids), 2 * need + 4)]
-        draw = draw[status[draw] == FREE]
-        draw = draw[~np.isin(draw, chosen)]
-        _, first = np.unique(draw, return_index=True)
-        chosen = np.concatenate([chosen, draw[np.sort(first)][:need]])
-        if len(chosen) >= k:
-            break
-    return chosen
+class TopParams(Section):
+    """The ``[top]`` table, mechanism 9: terror at the top and in the middle."""
 
+    enabled: bool
+    tail_probability: Probability
+    """Each client of an arrested official is pulled in with him (the 'tail')."""
+    faction_event: EventId | None = "plenum_feb_1937"
+    faction_end: EventId | None = "stop_decree"
+    faction_accusations_per_week: NonNegative
+    """Accusations of factionalism per week in the 1934 Central Committee."""
+    faction_oppositionist_odds: NonNegative
+    conspiracy_prevalence: Probability
+    """Ground truth: share of the Central Committee really conspiring (0: no conspiracy)."""
+    dissent_rate: Probability
+    """Weekly probability that a party member voices a disagreement that is reported."""
+    officers_event: EventId | None = "red_army_purge"
+    officers_weekly_share: Probability
+    """Weekly share of the officer corps (its 1937 size) arrested during the army purge, from
+    ``officers_event`` until the stop decree."""
+    cc_former_oppositionists: Annotated[int, Field(ge=0)]
+    """Central Committee members marked with the 'oppositionist' taint (the rest are cleared):
+    the targets that ``faction_oppositionist_odds`` favours."""
 
-def elite_operation(sim: Sim) -> int:
-    """The elite operation while it runs, else ordinary work (as operations do)."""
-    op = sim.scenario.operations.get("elite")
-    running = (op is not None and op.enabled
-               and (op.start is None or sim.active(op.start))
-               and not (op.end is not None and sim.active(op.end)))
-    return OP["elite"] if running else OP["ordinary"]
-
-
-def sentence_lag(scenario: Scenario, operation: int) -> float:
-    names = [name for name, code in OP.items() if code == operation]
-    op = scenario.operations.get(names[0]) if names else None
-    return op.sentence_lag_weeks if op is not None else 4.0
 
 
 class Top(Mechanism):
     name = "top"
     does = "officials' client 'tails'; faction accusations in the CC; party dissent; army purge"
+    sections = {"top": TopParams}
+    needs = (Policy,)
 
     def __init__(self, scenario: Scenario):
         self.p = scenario.top
-        self.speech_tolerated = scenario.remarks.speech_tolerated
 
     def init(self, sim: Sim) -> None:
         pop = sim.population
-        sim.add_series("tail_accusations", "faction_accusations", "dissent_accusations")
+        self.policy = sim.get(Policy)
+        sim.define_series("tail_accusations", "faction_accusations", "dissent_accusations")
         if not self.p.enabled:
             return
         # once, O(N): the sparse sets the weekly steps draw from
@@ -114,7 +110,7 @@ class Top(Mechanism):
         self._tails(sim, sim.rng(self.name, TAILS))
         if self._between(sim, self.p.faction_event, self.p.faction_end):
             self._faction(sim, sim.rng(self.name, FACTION))
-        if not self.speech_tolerated:
+        if not self.policy.speech_tolerated:
             self._dissent(sim, sim.rng(self.name, DISSENT))
         if self._between(sim, self.p.officers_event, "stop_decree"):
             self._army(sim, sim.rng(self.name, ARMY))
@@ -127,11 +123,12 @@ class Top(Mechanism):
 
     # ------------------------------------------------------------------ (a) tails
     def _tails(self, sim: Sim, rng: np.random.Generator) -> None:
-        if self.p.tail_probability <= 0.0 or len(sim.this_week) == 0:
+        register = sim.register
+        if self.p.tail_probability <= 0.0 or len(register.this_week) == 0:
             return
         pop = sim.population
-        ev = sim.events
-        rows = sim.this_week
+        ev = register.events
+        rows = register.this_week
         rows = rows[np.isin(ev["occupation"][rows], PATRONS) & ev["confessed"][rows]]
         if len(rows) == 0 or len(pop.patron_ids) == 0:
             return
@@ -149,19 +146,19 @@ class Top(Mechanism):
         clients = pop.client_ids[np.repeat(lo, n_clients) + np.arange(len(patron_row)) - first]
         ratio = np.minimum(1.0, ev["weight"][patron_row] / pop.weight(clients))
         pulled = rng.random(len(clients)) < self.p.tail_probability * ratio
-        pulled &= sim.status[clients] == FREE
+        pulled &= register.free(clients)
         clients, patron_row = clients[pulled], patron_row[pulled]
-        sim.accuse(clients, source=SRC["named"], operation=ev["operation"][patron_row],
-                   rng=rng, parent=ev["person"][patron_row],
-                   generation=ev["generation"][patron_row] + 1)
-        sim.count("tail_accusations", clients)
+        register.accuse(clients, source=SRC["named"], operation=ev["operation"][patron_row],
+                        rng=rng, parent=ev["person"][patron_row],
+                        generation=ev["generation"][patron_row] + 1)
+        register.count("tail_accusations", clients)
 
     # ------------------------------------------------------------------ (b) faction struggle
     def _faction(self, sim: Sim, rng: np.random.Generator) -> None:
         k = int(rng.poisson(self.p.faction_accusations_per_week))
         if k == 0:
             return
-        free = self.cc[sim.status[self.cc] == FREE]
+        free = self.cc[sim.register.free(self.cc)]
         if len(free) == 0:
             return
         former = (sim.population.taint[free] & TAINT_BIT["oppositionist"]) > 0
@@ -170,8 +167,8 @@ class Top(Mechanism):
             return
         k = min(k, int(np.count_nonzero(odds)))
         accused = free[rng.choice(len(free), size=k, replace=False, p=odds / odds.sum())]
-        sim.accuse(accused, source=SRC["elite"], operation=OP["elite"], rng=rng)
-        sim.count("faction_accusations", accused)
+        sim.register.accuse(accused, source=SRC["elite"], operation=OP["elite"], rng=rng)
+        sim.register.count("faction_accusations", accused)
 
     # ------------------------------------------------------------------ (c) dissent
     def _dissent(self, sim: Sim, rng: np.random.Generator) -> None:
@@ -185,20 +182,20 @@ class Top(Mechanism):
         lo = np.repeat(self.party_bounds[:-1], counts)
         size = np.repeat(sizes, counts)
         speakers = np.unique(self.party[lo + (rng.random(total) * size).astype(np.int64)])
-        speakers = speakers[sim.status[speakers] == FREE]
+        speakers = speakers[sim.register.free(speakers)]
         if len(speakers) == 0:
             return
         delegate = (sim.population.flags[speakers] & FLAG["delegate"]) > 0
-        sim.accuse(speakers, source=np.where(delegate, SRC["elite"], SRC["remark"]),
-                   operation=np.where(delegate, OP["elite"], OP["ordinary"]), rng=rng)
-        sim.count("dissent_accusations", speakers)
+        sim.register.accuse(speakers, source=np.where(delegate, SRC["elite"], SRC["remark"]),
+                            operation=np.where(delegate, OP["elite"], OP["ordinary"]), rng=rng)
+        sim.register.count("dissent_accusations", speakers)
 
     # ------------------------------------------------------------------ (d) the army
     def _army(self, sim: Sim, rng: np.random.Generator) -> None:
         k = int(rng.poisson(self.p.officers_weekly_share * len(self.officers)))
-        officers = pick_free(self.officers, k, sim.status, rng)
+        officers = pick_free(self.officers, k, sim.register.status, rng)
         if len(officers) == 0:
             return
         op = elite_operation(sim)
-        sim.arrest(officers, operation=op, source=SRC["elite"],
-                   lag_weeks=sentence_lag(sim.scenario, op), rng=rng)
+        sim.register.arrest(officers, operation=op, source=SRC["elite"],
+                            lag_weeks=sentence_lag(sim, op), rng=rng)
