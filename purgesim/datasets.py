@@ -84,7 +84,8 @@ def figure(key: str) -> float:
 
 @cache
 def calendar() -> list[dict[str, str]]:
-    """The dated orders of ``calendar.csv`` (date, event, source)."""
+    """The dated orders of ``calendar.csv``: date, id (the scenario calendar's event id, where
+    the row is one), event and source."""
     return _rows("calendar.csv")
 
 

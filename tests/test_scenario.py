@@ -477,3 +477,17 @@ def test_overrides_apply_the_same_to_a_name_and_to_a_scenario_object():
     assert by_object == by_name
     with pytest.raises(ScenarioError, match="sentencing.court = 'nobody'.*override"):
         with_overrides(by_name, sentencing__court="nobody")
+
+
+def test_the_calendar_of_the_history_agrees_with_the_data_file():
+    """Every event of great-terror.toml that data/calendar.csv dates has that row's date;
+    every id in the data file is an event a scenario can hold."""
+    from purgesim import datasets
+    from purgesim.vocab import EVENTS
+
+    rows = [r for r in datasets.calendar() if r["id"]]
+    assert len(rows) >= 13
+    calendar = load_scenario("great-terror").calendar
+    for row in rows:
+        assert row["id"] in EVENTS, row
+        assert str(calendar[row["id"]].date) == row["date"], row
