@@ -305,12 +305,13 @@ HAMMER = """
 import sys
 from purgesim.catalog import Catalog
 c = Catalog(sys.argv[1])
-print("go", flush=True)
 i = 0
 while True:
     run_id = c.start(scenario="great-terror", seed=i, scale=5000)
     c.complete(run_id, {"totals": {"arrested": i, "convicted": i, "cat1": i},
                         "innocent_share": 1.0, "pad": "x" * 2000}, wall_seconds=0.1)
+    if i == 0:  # the kill comes while writes go on, after at least one has committed
+        print("go", flush=True)
     i += 1
 """
 
