@@ -17,10 +17,6 @@ from purgesim.population.build import build_population
 from purgesim.population.params import PopulationParams, WorkplaceKind
 from purgesim.population.people import Population
 
-# The old private name, still imported by purgesim.mechanisms.denunciation; to be removed once
-# that import reads uniform_in_blocks.
-_uniform_in_blocks = uniform_in_blocks
-
 __all__ = [
     "Population", "PopulationParams", "WorkplaceKind", "build_population", "uniform_in_blocks",
 ]
