@@ -123,9 +123,14 @@ class Operations(Mechanism):
         rng = sim.rng(self.name + ".lists")
         self.lists: dict[str, list[np.ndarray]] = {}
         self.cursor = {name: np.zeros(pop.n_regions, dtype=np.int64) for name in self.ops}
-        self.carry = {name: np.zeros(pop.n_regions) for name in self.ops}
-        self.capacity_carry = np.zeros(pop.n_regions)
-        self.sweep_carry = np.zeros(pop.n_regions)
+        # Weekly counts are real numbers of agents; what is not a whole agent carries over.
+        # Each carry starts at a uniform fraction, so that a rate of 0.3 agents a week over ten
+        # weeks makes 3 arrests on average, not 2 (which is what a carry from zero gives when the
+        # operation ends: at coarse scales, whole operations in small republics were lost).
+        offsets = sim.rng(self.name + ".offsets")
+        self.carry = {name: offsets.random(pop.n_regions) for name in self.ops}
+        self.capacity_carry = offsets.random(pop.n_regions)
+        self.sweep_carry = offsets.random(pop.n_regions)
         self.million = pop.region_real / 1e6
         card = pop.card_file
         card_region = pop.region_of(card)
@@ -243,13 +248,17 @@ class Operations(Mechanism):
                 demand += self.carry[name][r]
                 own = sweep_budget if op.limited else 0
                 want = min(int(demand), int(max(budget, 0.0) + own))
-                self.carry[name][r] = demand - int(demand)
                 ids = self._take(name, r, want, register.status)
-                if len(ids) < want:
-                    self.carry[name][r] = 0.0  # the list is exhausted
                 rows = register.arrest(ids, operation=OP[name], source=SRC["card_file"],
                                        lag_weeks=lags[OP[name]], rng=rng)
                 used = register.events["weight"][rows].sum() / scale
+                # Demand that capacity could not meet waits for next week (a queue, not a
+                # loss): a rate carries what it did not take; a limit keeps the rest in what
+                # is left of it, so only the fraction of an agent carries.
+                self.carry[name][r] = (demand - int(demand) if op.limited
+                                       else max(demand - used, 0.0))
+                if len(ids) < want:
+                    self.carry[name][r] = 0.0  # the list is exhausted
                 from_own = min(used, own)
                 sweep_budget -= from_own
                 budget -= used - from_own

@@ -58,6 +58,7 @@ class _Regions:
     ordinary: np.ndarray  # int64 (R): agents standing for ``scale`` people each
     delegates: np.ndarray  # int64 (R): Congress delegates, the Central Committee among them
     n_cc: int  # Central Committee members and candidates, at the start of the RSFSR
+    scale: int  # real people per ordinary agent
 
     @property
     def n(self) -> int:
@@ -103,7 +104,7 @@ def build_population(scenario: Scenario) -> Population:
     regions = _regions(scenario.scale)
     workplaces = _workplaces(regions, p, rng)
     occupation = _occupations(regions.n, workplaces, p, rng)
-    _office_tiers(occupation, workplaces, rng)
+    _office_tiers(occupation, regions, workplaces, rng)
     flags = _elite(regions, occupation)
     _clergy(occupation, p, rng)
     nation = _nationalities(regions, rng)
@@ -152,7 +153,7 @@ def _regions(scale: int) -> _Regions:
     delegates[names.index("RSFSR")] += n_cc
     ordinary = np.maximum(np.rint((real - delegates) / scale).astype(np.int64), 1)
     offsets = np.concatenate([[0], np.cumsum(ordinary + delegates)]).astype(np.int64)
-    return _Regions(names=names, offsets=offsets, real=ordinary * scale + delegates,
+    return _Regions(names=names, offsets=offsets, real=ordinary * scale + delegates, scale=scale,
                     ordinary=ordinary, delegates=delegates, n_cc=n_cc)
 
 
@@ -223,14 +224,24 @@ def _occupations(n: int, workplaces: _Workplaces, p: PopulationParams,
     return occupation
 
 
-def _office_tiers(occupation: np.ndarray, workplaces: _Workplaces,
+def _office_tiers(occupation: np.ndarray, regions: _Regions, workplaces: _Workplaces,
                   rng: np.random.Generator) -> None:
-    """Officials of a regional or republic office hold that level (the rest stay local)."""
+    """Officials hold their office's level: of each republic's officials, in offices taken in
+    a random order, the first share stay local (district), the next are regional and the last
+    republic-level (``OFFICE_TIERS``). Shares of people, not of offices: at coarse scales a
+    republic has only a few offices, and a tier drawn per office left some without any
+    regional official at all."""
     offices = np.flatnonzero(workplaces.kind == WP["office"])
-    tier = rng.choice(3, size=len(offices), p=np.array(OFFICE_TIERS))
-    for level, name in ((1, "official_regional"), (2, "official_republic")):
-        members = block_members(workplaces.offsets, offices[tier == level])
-        occupation[members[occupation[members] == OCC["official_local"]]] = OCC[name]
+    region = np.searchsorted(regions.offsets, workplaces.offsets[offices], side="right") - 1
+    order = np.lexsort((rng.random(len(offices)), region))
+    offices, region = offices[order], region[order]
+    cuts = np.cumsum(OFFICE_TIERS)[:2]
+    for r in range(len(regions.names)):
+        members = block_members(workplaces.offsets, offices[region == r])
+        officials = members[occupation[members] == OCC["official_local"]]
+        first, second = np.rint(cuts * len(officials)).astype(np.int64)
+        occupation[officials[first:second]] = OCC["official_regional"]
+        occupation[officials[second:]] = OCC["official_republic"]
 
 
 def _elite(regions: _Regions, occupation: np.ndarray) -> np.ndarray:
@@ -398,6 +409,17 @@ def _households(regions: _Regions, p: PopulationParams,
     return _Households(offsets=offsets, mult=mult, shift=shift, inverse=inverse)
 
 
+def _by_weight(pool: np.ndarray, k: int, regions: _Regions, rng: np.random.Generator
+               ) -> np.ndarray:
+    """``k`` draws from ``pool`` in proportion to the real people each agent stands for (1 for
+    the elite, ``scale`` for the others): a real official picks a real patron, so the 1,966
+    delegates are not the patrons of a share of the officials that grows with the scale."""
+    region = np.searchsorted(regions.offsets, pool, side="right") - 1
+    elite = (pool - regions.offsets[region]) < regions.delegates[region]
+    cumulative = np.cumsum(np.where(elite, 1.0, float(regions.scale)))
+    return pool[np.searchsorted(cumulative, rng.random(k) * cumulative[-1], side="right")]
+
+
 def _patron_client(regions: _Regions, occupation: np.ndarray, flags: np.ndarray,
                    rng: np.random.Generator) -> _Patronage:
     """Patron-client links: each official or manager has a patron one level up, in the same
@@ -423,8 +445,8 @@ def _patron_client(regions: _Regions, occupation: np.ndarray, flags: np.ndarray,
                 pool = upper[upper_region == r]
                 if len(pool) == 0:
                     pool = cc
-                pick = pool[rng.integers(0, len(pool), len(mine))]
-                patron_of[np.searchsorted(patron_ids, mine)] = pick
+                patron_of[np.searchsorted(patron_ids, mine)] = _by_weight(
+                    pool, len(mine), regions, rng)
         else:
             not_cc = clients[(flags[clients] & FLAG["cc_member"]) == 0]
             patron_of[np.searchsorted(patron_ids, not_cc)] = cc[

@@ -25,7 +25,7 @@ import numpy as np
 
 from purgesim.population.blocks import block_index, find_block, uniform_in_blocks
 from purgesim.population.kernels import ids_where
-from purgesim.vocab import FLAG, OCCUPATIONS
+from purgesim.vocab import FLAG, OCC, OCCUPATIONS
 
 
 @dataclass
@@ -128,9 +128,16 @@ class Population:
         return uniform_in_blocks(self.workplace_offsets, self.workplace_of(ids), rng)
 
     def random_in_region(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """For each person, an acquaintance: anyone in the same region."""
+        """For each person, an acquaintance: anyone in the same region, in proportion to the
+        real people each agent stands for (a uniform draw over agents would pick the weight-1
+        elite ever more often as the scale grows)."""
         ids = np.asarray(ids, dtype=np.int64)
-        return uniform_in_blocks(self.region_offsets, self.region_of(ids), rng)
+        region = self.region_of(ids)
+        elite = self.elite_count[region]
+        real = rng.random(len(ids)) * self.region_real[region]  # a real person of the region
+        agent = np.where(real < elite, real, elite + (real - elite) / self.scale)
+        last = self.region_offsets[region + 1] - 1
+        return np.minimum(self.region_offsets[region] + agent.astype(np.int64), last)
 
     def random_patron_or_client(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """The patron or one of the clients of each person (uniformly over these links);
@@ -178,5 +185,20 @@ class Population:
             "card_file": len(self.card_file),
             "party": int(np.count_nonzero(self.flags & FLAG["party"])),
             "guilty": int(np.count_nonzero(self.flags & FLAG["guilty"])),
+            "patron_is_delegate_share": self.patron_is_delegate_share(),
             "megabytes": round(self.nbytes() / 2**20, 1),
         }
+
+    def patron_is_delegate_share(self) -> float:
+        """Share of the real managers and local officials whose patron is a Congress delegate
+        (drawn by weight, it is the delegates' share of the real regional officials: under one
+        percent at every scale)."""
+        client = np.isin(self.occupation[self.patron_ids],
+                         (OCC["manager"], OCC["official_local"]))
+        ids, patron = self.patron_ids[client], self.patron_of[client]
+        weight = self.weight(ids).astype(float)
+        has = patron >= 0
+        delegate = np.zeros(len(ids), dtype=bool)
+        delegate[has] = (self.flags[patron[has]] & FLAG["delegate"]) > 0
+        total = weight.sum()
+        return round(float(weight[delegate].sum() / total), 6) if total else 0.0
