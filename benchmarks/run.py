@@ -520,12 +520,6 @@ def ascii_loglog(points: list[tuple[float, float]], width: int = 56, height: int
     return "\n".join(lines)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def report(data: dict[str, object]) -> str:
     m = data["machine"]
     quick = data["quick"]
@@ -864,8 +858,10 @@ def main(argv: list[str] | None = None) -> int:
     data["load"] = monitor.sections
 
     text = report(data)
-    write_atomic(out, text + "\n")
-    write_atomic(out.with_suffix(".json"), json.dumps(data, indent=1) + "\n")
+    from purgesim.files import atomic_write_text
+
+    atomic_write_text(out, text + "\n")
+    atomic_write_text(out.with_suffix(".json"), json.dumps(data, indent=1) + "\n")
     log(f"wrote {out} and {out.with_suffix('.json')}")
     print(text)
     return 0

@@ -189,7 +189,7 @@ class Catalog:
               ensemble: str | None = None, run_id: str | None = None) -> str:
         """Register a run as ``running``, now; return its id."""
         from purgesim import __version__
-        from purgesim.results import _git_commit
+        from purgesim.files import git_commit
 
         run_id = run_id or new_id()
         self._write(
@@ -197,7 +197,7 @@ class Catalog:
             "git_commit, host, pid, started, status, out_dir) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
             [run_id, ensemble, command, scenario, seed, scale, weeks, __version__,
-             _git_commit(), socket.gethostname(), os.getpid(), utcnow(),
+             git_commit(), socket.gethostname(), os.getpid(), utcnow(),
              None if out_dir is None else str(Path(out_dir).resolve())])
         return run_id
 

@@ -238,18 +238,17 @@ def write_ensemble(ensemble: Ensemble, out: Path, meta: dict[str, Any] | None = 
     """``summary.json`` (exactly the ``purgesim run --reps --json`` object) and ``meta.json``
     in ``out``, each written atomically; the reps' own files are already in ``seed-N/``."""
     from purgesim import __version__
-    from purgesim.results import _atomic, _git_commit
+    from purgesim.files import atomic_write_text, git_commit
 
     out.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(ensemble.summary) + "\n"
-    _atomic(out / "summary.json", lambda p: Path(p).write_text(text))
+    atomic_write_text(out / "summary.json", json.dumps(ensemble.summary) + "\n")
     info = {
         "version": __version__,
         "scenario": ensemble.scenario.name,
         "scale": ensemble.scenario.scale,
         "seeds": ensemble.seeds,
         "rep_dirs": [rep_dir(out, s).name for s in ensemble.seeds],
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         **(meta or {}),
     }
-    _atomic(out / "meta.json", lambda p: Path(p).write_text(json.dumps(info, indent=2) + "\n"))
+    atomic_write_text(out / "meta.json", json.dumps(info, indent=2) + "\n")

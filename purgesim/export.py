@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from purgesim.results import _atomic
+from purgesim.files import atomic_write
 
 NODE_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     # (attribute, GraphML type)
@@ -165,7 +165,7 @@ def write_graphml(events: pa.Table, path: str | Path,
             out.write("  </graph>\n</graphml>\n")
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    _atomic(Path(path), write)
+    atomic_write(Path(path), write)
     return events.num_rows + len(free), n_edges
 
 
@@ -191,5 +191,5 @@ def export(run_dir: str | Path, graph: str | Path | None = None,
         counts["nodes"] = events.num_rows + len(free_parents(events))
     if edges is not None:
         Path(edges).parent.mkdir(parents=True, exist_ok=True)
-        _atomic(Path(edges), lambda p: pq.write_table(table, p))
+        atomic_write(Path(edges), lambda p: pq.write_table(table, p))
     return counts

@@ -36,7 +36,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from plotly.subplots import make_subplots
 
-from purgesim.results import REPRODUCTION_MIN_AGENTS, _atomic, parent_rows, reproduction
+from purgesim.files import atomic_write_text
+from purgesim.results import REPRODUCTION_MIN_AGENTS, parent_rows, reproduction
 from purgesim.vocab import OPERATIONS, SENTENCES, SOURCES
 
 WINDOW_WEEKS = 4
@@ -1032,7 +1033,7 @@ def _write_page(target: Path, title: str, subtitle: str, intro: str,
     parts.append(f"<footer>{html.escape(footer)}</footer>\n</main>\n</body>\n</html>\n")
     page = "".join(parts)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _atomic(target, lambda p: Path(p).write_text(page, encoding="utf-8"))
+    atomic_write_text(target, page)
     return target
 
 

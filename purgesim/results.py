@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import tomli_w
 
+from purgesim.files import atomic_write, atomic_write_bytes, atomic_write_text, git_commit
 from purgesim.vocab import FLAG, OCC, OCCUPATIONS, OFFICIALS, OPERATIONS, SENT, SENTENCES, SOURCES
 
 if TYPE_CHECKING:
@@ -234,13 +231,11 @@ class Result:
         it) and ``meta.json``."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        _atomic(out / "events.parquet", lambda p: pq.write_table(self.events_table(), p))
-        _atomic(out / "weekly.parquet", lambda p: pq.write_table(self.weekly_table(), p))
+        atomic_write(out / "events.parquet", lambda p: pq.write_table(self.events_table(), p))
+        atomic_write(out / "weekly.parquet", lambda p: pq.write_table(self.weekly_table(), p))
         scenario = _toml_ready(self.scenario.to_toml_dict())
-        _atomic(out / "scenario.toml", lambda p: Path(p).write_bytes(tomli_w.dumps(scenario)
-                                                                      .encode()))
-        summary = json.dumps(self.summary(), indent=2) + "\n"
-        _atomic(out / "summary.json", lambda p: Path(p).write_text(summary))
+        atomic_write_bytes(out / "scenario.toml", tomli_w.dumps(scenario).encode())
+        atomic_write_text(out / "summary.json", json.dumps(self.summary(), indent=2) + "\n")
         from purgesim import __version__
 
         info = {
@@ -249,11 +244,11 @@ class Result:
             "seed": self.scenario.seed,
             "scale": self.scenario.scale,
             "agents": self.population.n,
-            "git_commit": _git_commit(),
+            "git_commit": git_commit(),
             "timings_seconds": {k: round(v, 4) for k, v in self.timings.items()},
             **(meta or {}),
         }
-        _atomic(out / "meta.json", lambda p: Path(p).write_text(json.dumps(info, indent=2) + "\n"))
+        atomic_write_text(out / "meta.json", json.dumps(info, indent=2) + "\n")
         return out
 
 
@@ -301,36 +296,3 @@ def _toml_ready(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_toml_ready(v) for v in value]
     return value
-
-
-def _atomic(path: Path, write: Callable[[str], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        # mkstemp makes the file private (0600); a result file gets the usual mode (umask)
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _read_umask() -> int:
-    # read once at import: setting the umask to read it is not thread-safe
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()
-
-
-def _git_commit() -> str | None:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-            cwd=Path(__file__).parent,
-        ).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
