@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from purgesim import datasets
+from purgesim import weeks as clock
 from purgesim.results import Result
 from purgesim.vocab import OP, SENT
 
@@ -37,18 +38,13 @@ class _Events:
 
     def __init__(self, result: Result):
         c = result.columns
-        start = np.datetime64(result.scenario.start, "D")
-        self.arrest = start + (c["week"].astype(np.int64) * 7).astype("timedelta64[D]")
-        self.sentence = np.where(
-            c["sentence_week"] >= 0,
-            start + (np.maximum(c["sentence_week"], 0).astype(np.int64) * 7).astype(
-                "timedelta64[D]"),
-            np.datetime64("NaT"))
+        self.arrest = clock.dates(result.start, c["week"])
+        self.sentence = clock.dates_or_nat(result.start, c["sentence_week"])
         self.weight = c["weight"].astype(np.int64)
         self.op = c["operation"]
         # The organs' arrest counts are of people taken from freedom: camp inmates re-sentenced
         # by the camp troikas (the Gulag's own Order 00447 limit) count as convictions only.
-        names = list(result.population.region_names)
+        names = list(result.region_names)
         self.from_freedom = (c["region"] != names.index("Gulag") if "Gulag" in names
                              else np.ones(len(self.weight), dtype=bool))
         s = c["sentence"]

@@ -614,36 +614,6 @@ def is_historical(scenario: dict[str, Any]) -> bool:
     return saved == load_scenario("great-terror").model_dump(exclude=skip)
 
 
-@dataclass(frozen=True)
-class _Start:
-    start: dt.date
-
-
-@dataclass
-class _Regions:
-    region_names: tuple[str, ...]
-
-
-class _SavedRun:
-    """What :func:`purgesim.history.compare_runs` reads of a run (its event columns as codes,
-    the scenario's start and the region names), rebuilt from a saved event table."""
-
-    def __init__(self, events: pa.Table, start: dt.date):
-        from purgesim.datasets import regions
-
-        names = tuple(r.name for r in regions())
-        self.scenario = _Start(start)
-        self.population = _Regions(names)
-        self.columns = {
-            "region": codes(events, "region", names),
-            "week": events.column("week").to_numpy().astype(np.int64),
-            "sentence_week": weeks_since(events, "sentence_date", start),
-            "weight": events.column("weight").to_numpy(),
-            "operation": codes(events, "operation", OPERATIONS),
-            "sentence": codes(events, "sentence", SENTENCES),
-        }
-
-
 def history_rows(run: RunFolder) -> list[dict[str, Any]] | None:
     """The model-against-history rows of :mod:`purgesim.history` for a saved historical run;
     ``None`` for a counterfactual."""
@@ -660,8 +630,9 @@ def history_rows(run: RunFolder) -> list[dict[str, Any]] | None:
             targets = list(load_config(run.scenario["calibration"])[1].targets)
         except ScenarioError:
             targets = []
-    saved = _SavedRun(run.events, _start(run.weekly))
-    return compare_runs([saved], targets)  # type: ignore[list-item]  # reads only these
+    from purgesim.results import Result
+
+    return compare_runs([Result.load(run.path)], targets)
 
 
 def history_table(rows: list[dict[str, Any]]) -> Table:

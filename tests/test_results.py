@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from purgesim import files
@@ -47,3 +48,81 @@ def test_the_umask_is_read_without_setting_it(monkeypatch):
 
     monkeypatch.setattr(os, "umask", refuse)
     assert files.umask() == expected
+
+
+# --------------------------------------------------------------------------------------------
+# one run object: a run read back from its folder is the run that wrote it
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    import purgesim as ps
+
+    result = ps.run("great-terror", scale=2000, seed=1)
+    folder = tmp_path_factory.mktemp("run") / "gt"
+    result.write(folder)
+    return result, folder
+
+
+def test_a_loaded_run_gives_the_summary_and_tables_of_the_run_that_wrote_it(written):
+    from purgesim.history import compare_runs
+    from purgesim.results import Result
+
+    fresh, folder = written
+    loaded = Result.load(folder)
+    assert loaded.summary() == fresh.summary()
+    assert loaded.events_table().equals(fresh.events_table())
+    assert loaded.weekly_table().equals(fresh.weekly_table())
+    for name, column in loaded.columns.items():
+        assert column.dtype == fresh.columns[name].dtype, name
+        assert np.array_equal(column, fresh.columns[name]), name
+    assert loaded.series.keys() == fresh.series.keys()
+    assert (loaded.name, loaded.scale, loaded.seed, loaded.start, loaded.weeks) == (
+        fresh.name, fresh.scale, fresh.seed, fresh.start, fresh.weeks)
+    assert loaded.region_names == fresh.region_names and loaded.agents == fresh.agents
+    assert loaded.scenario == fresh.scenario and loaded.population is None
+    assert loaded.reproduction() == fresh.reproduction()
+    assert np.array_equal(loaded.root_source(), fresh.root_source())
+    assert compare_runs([loaded]) == compare_runs([fresh])
+
+
+def test_a_folder_without_summary_json_is_summarised_from_its_tables(written, tmp_path):
+    import shutil
+
+    from purgesim.results import Result
+
+    fresh, folder = written
+    for name in ("events.parquet", "weekly.parquet", "scenario.toml", "meta.json"):
+        shutil.copy(folder / name, tmp_path / name)
+    expected = fresh.summary()
+    # the Central Committee and the delegates are flags of the population, not in the files
+    for key in ("central_committee_shot", "central_committee_arrested",
+                "congress_delegates_arrested"):
+        expected["elite"][key] = None
+    assert Result.load(tmp_path).summary() == expected
+
+
+def test_a_scenario_that_no_longer_validates_still_loads(written, tmp_path):
+    import shutil
+
+    from purgesim.results import Result
+
+    _, folder = written
+    for path in folder.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    text = (tmp_path / "scenario.toml").read_text()
+    (tmp_path / "scenario.toml").write_text("retired_option = 3\n" + text)
+    loaded = Result.load(tmp_path)
+    assert loaded.scenario is None and loaded.scenario_data["retired_option"] == 3
+    assert loaded.name == "great-terror"
+    assert loaded.summary() == Result.load(folder).summary()
+
+
+def test_load_refuses_what_is_not_a_run(tmp_path):
+    from purgesim.results import Result, ResultError
+
+    with pytest.raises(ResultError, match="not a folder"):
+        Result.load(tmp_path / "nowhere")
+    (tmp_path / "events.parquet").write_text("")
+    with pytest.raises(ResultError, match="missing weekly.parquet, scenario.toml"):
+        Result.load(tmp_path)
