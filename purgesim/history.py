@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from purgesim import datasets
 from purgesim import weeks as clock
-from purgesim.results import Result
 from purgesim.vocab import OP, SENT
+
+if TYPE_CHECKING:
+    from purgesim.calibration import CalibrationConfig
+    from purgesim.results import Result
+
 
 NATIONAL = tuple(OP[name] for name in ("german_00439", "polish_00485", "harbin_00593", "latvian",
                                        "other_national"))
@@ -199,3 +203,53 @@ def error_summary(rows: list[dict[str, Any]]) -> dict[str, float | None]:
         out[name] = round(float(np.mean(errors)), 4) if errors else None
     return out
 
+
+
+def history_cells(row: dict[str, Any], range_sep: str = "-") -> dict[str, str]:
+    """One row of :func:`compare_runs` as printed text: ``figure``, ``model`` (the mean),
+    ``interval`` (90%), ``history`` (with its range, the ends joined by ``range_sep``),
+    ``error``, ``fit`` and ``source``. Ratios get three decimals, counts whole people."""
+    ratio = row["history"] < 2
+
+    def fmt(v: float) -> str:
+        return f"{v:.3f}" if ratio else f"{v:,.0f}"
+
+    hist = fmt(row["history"]) + ("" if row["history_range"] is None else
+                                  " (" + range_sep.join(fmt(v) for v in row["history_range"])
+                                  + ")")
+    return {
+        "figure": row["label"],
+        "model": "n/a" if row["model_mean"] is None else fmt(row["model_mean"]),
+        "interval": ("n/a" if row["model_p05"] is None
+                     else f"{fmt(row['model_p05'])}-{fmt(row['model_p95'])}"),
+        "history": hist,
+        "error": "n/a" if row["relative_error"] is None else f"{row['relative_error']:+.1%}",
+        "fit": "target" if row["target"] else "",
+        "source": f"{row['source']} [{row['confidence']}]",
+    }
+
+
+# ---------------------------------------------------------------------- calibration targets
+def calibration_of(ref: str | None, warn: Callable[[str], None] | None = None
+                   ) -> CalibrationConfig | None:
+    """The calibration config a scenario names (``Scenario.calibration``); None if it names
+    none, or if the config cannot be read (each problem is passed to ``warn``)."""
+    if not ref:
+        return None
+    from purgesim.calibration import load_config
+    from purgesim.scenario import ScenarioError
+
+    try:
+        return load_config(ref)[1]
+    except ScenarioError as exc:
+        for line in exc.problems:
+            if warn is not None:
+                warn(line)
+        return None
+
+
+def calibration_targets(ref: str | None, warn: Callable[[str], None] | None = None
+                        ) -> list[str]:
+    """The figures the named calibration fitted (none if it cannot be read)."""
+    config = calibration_of(ref, warn)
+    return list(config.targets) if config is not None else []
