@@ -28,7 +28,6 @@ import json
 import math
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -346,19 +345,11 @@ def agreement_verdict(res: dict[str, object]) -> tuple[str, bool]:
 
 
 # ---------------------------------------------------------------------- 2-3. full model
-_ROW = re.compile(r"^\s*[│|]\s*(?P<phase>[^│|]+?)\s*[│|]\s*(?P<sec>\d+\.\d+)\s*[│|]\s*$")
-_TITLE = re.compile(r"time per phase \((?P<wall>[\d.]+) s wall\)")
-
-
-def parse_profile(stderr: str) -> tuple[dict[str, float], float | None]:
-    phases: dict[str, float] = {}
-    wall = None
-    for line in stderr.splitlines():
-        if m := _TITLE.search(line):
-            wall = float(m["wall"])
-        elif m := _ROW.match(line):
-            phases[m["phase"]] = float(m["sec"])
-    return phases, wall
+def parse_profile(stdout: str) -> tuple[dict[str, float], float | None]:
+    """Seconds per phase and the simulation's wall time, from the object that
+    ``purgesim run --json --profile`` prints (its ``profile`` key)."""
+    profile = json.loads(stdout).get("profile") or {}
+    return dict(profile.get("phases", {})), profile.get("wall_seconds")
 
 
 def bench_scale(scale: int, runs: int, tmp: Path) -> dict[str, object]:
@@ -369,7 +360,7 @@ def bench_scale(scale: int, runs: int, tmp: Path) -> dict[str, object]:
                             "--profile"], env=cold_env(tmp))
         summary = json.loads(proc.stdout)
         agents, weeks = summary["agents"], summary["weeks"]
-        phases, sim_wall = parse_profile(proc.stderr)
+        phases, sim_wall = parse_profile(proc.stdout)
         walls.append(proc.wall)
         rss.append(proc.peak_rss)
         sim_walls.append(sim_wall if sim_wall is not None else float("nan"))

@@ -39,7 +39,9 @@ def run(
     seed: Annotated[int | None, typer.Option(help="Random seed (with --reps: the first).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write result files here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    profile: Annotated[bool, typer.Option(help="Show time spent in each phase.")] = False,
+    profile: Annotated[bool, typer.Option(
+        help="Show time spent in each phase (with --json, also in the object, as "
+             "'profile').")] = False,
     reps: Annotated[int, typer.Option(
         min=1, help="Run this many seeds (seed, seed+1, ...) and report mean and 90% "
                     "interval.")] = 1,
@@ -94,7 +96,9 @@ def run(
         raise
     runs.complete(run_id, summary, wall)
     if as_json:
-        sys.stdout.write(json.dumps(summary) + "\n")
+        shown = summary if not profile else {
+            **summary, "profile": profile_json(result.timings, wall)}
+        sys.stdout.write(json.dumps(shown) + "\n")
     else:
         print_summary(summary)
         if out_dir is not None:
@@ -129,6 +133,12 @@ def _open_catalog(path: Path | None) -> Catalog:
         warned = True
 
     return Catalog(path, on_error=warn)
+
+
+def profile_json(timings: dict[str, float], wall: float, **extra: Any) -> dict[str, Any]:
+    """The profile as ``run --profile --json`` adds it to the object: wall seconds of the
+    simulation and seconds per phase, in the order of the weekly loop."""
+    return {"wall_seconds": wall, **extra, "phases": dict(timings)}
 
 
 def print_profile(timings: dict[str, float], title: str, as_json: bool) -> None:
@@ -194,7 +204,10 @@ def _run_ensemble(sc: Scenario, reps: int, requested: int | None, out_dir: Path 
         except OSError as exc:
             fail(f"error: --out {out_dir}: cannot write the ensemble summary: {exc}", code=1)
     if as_json:
-        sys.stdout.write(json.dumps(ensemble.summary) + "\n")
+        shown_summary = ensemble.summary if not profile else {
+            **ensemble.summary,
+            "profile": profile_json(ensemble.timings(), wall, workers=workers, reps=reps)}
+        sys.stdout.write(json.dumps(shown_summary) + "\n")
     else:
         print_summary(ensemble.summary)
         if out_dir is not None:
