@@ -1,4 +1,5 @@
-"""Result files: written atomically, with the mode any other file would get."""
+"""Result files (written atomically, with the mode any other file would get), and a run read
+back from its folder (:meth:`Result.load`) being the run that wrote it."""
 
 from __future__ import annotations
 
