@@ -28,7 +28,6 @@ import json
 import math
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -346,19 +345,11 @@ def agreement_verdict(res: dict[str, object]) -> tuple[str, bool]:
 
 
 # ---------------------------------------------------------------------- 2-3. full model
-_ROW = re.compile(r"^\s*[│|]\s*(?P<phase>[^│|]+?)\s*[│|]\s*(?P<sec>\d+\.\d+)\s*[│|]\s*$")
-_TITLE = re.compile(r"time per phase \((?P<wall>[\d.]+) s wall\)")
-
-
-def parse_profile(stderr: str) -> tuple[dict[str, float], float | None]:
-    phases: dict[str, float] = {}
-    wall = None
-    for line in stderr.splitlines():
-        if m := _TITLE.search(line):
-            wall = float(m["wall"])
-        elif m := _ROW.match(line):
-            phases[m["phase"]] = float(m["sec"])
-    return phases, wall
+def parse_profile(stdout: str) -> tuple[dict[str, float], float | None]:
+    """Seconds per phase and the simulation's wall time, from the object that
+    ``purgesim run --json --profile`` prints (its ``profile`` key)."""
+    profile = json.loads(stdout).get("profile") or {}
+    return dict(profile.get("phases", {})), profile.get("wall_seconds")
 
 
 def bench_scale(scale: int, runs: int, tmp: Path) -> dict[str, object]:
@@ -369,7 +360,7 @@ def bench_scale(scale: int, runs: int, tmp: Path) -> dict[str, object]:
                             "--profile"], env=cold_env(tmp))
         summary = json.loads(proc.stdout)
         agents, weeks = summary["agents"], summary["weeks"]
-        phases, sim_wall = parse_profile(proc.stderr)
+        phases, sim_wall = parse_profile(proc.stdout)
         walls.append(proc.wall)
         rss.append(proc.peak_rss)
         sim_walls.append(sim_wall if sim_wall is not None else float("nan"))
@@ -518,12 +509,6 @@ def ascii_loglog(points: list[tuple[float, float]], width: int = 56, height: int
     lines.append("            o = whole-process wall time, . = slope 1 (linear) through the "
                  "largest run")
     return "\n".join(lines)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def report(data: dict[str, object]) -> str:
@@ -864,8 +849,10 @@ def main(argv: list[str] | None = None) -> int:
     data["load"] = monitor.sections
 
     text = report(data)
-    write_atomic(out, text + "\n")
-    write_atomic(out.with_suffix(".json"), json.dumps(data, indent=1) + "\n")
+    from purgesim.files import atomic_write_text
+
+    atomic_write_text(out, text + "\n")
+    atomic_write_text(out.with_suffix(".json"), json.dumps(data, indent=1) + "\n")
     log(f"wrote {out} and {out.with_suffix('.json')}")
     print(text)
     return 0

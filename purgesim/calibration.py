@@ -31,8 +31,8 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from purgesim.files import atomic_write, atomic_write_bytes, atomic_write_text
 from purgesim.history import BY_KEY
-from purgesim.results import _atomic
 from purgesim.scenario import ScenarioError, load_scenario
 
 SHIPPED = resources.files("purgesim.calibrations")
@@ -285,7 +285,7 @@ def _save_random_state(out: Path, generation: int) -> None:
     name, keys, pos, has_gauss, cached = np.random.get_state()  # noqa: NPY002
     state = {"generation": generation, "name": name, "keys": [int(k) for k in keys],
              "pos": int(pos), "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
-    _atomic(out / RANDOM_STATE, lambda p: Path(p).write_text(json.dumps(state)))
+    atomic_write_text(out / RANDOM_STATE, json.dumps(state))
 
 
 def _restore_random_state(out: Path, generation: int, seed: int) -> None:
@@ -372,8 +372,8 @@ def write_results(history: Any, config: CalibrationConfig, out: Path, config_ref
                                    "best": float(values[best]),
                                    "shipped": float(values[shipped])}
     table = pa.table({**columns, "weight": weights, "distance": distances})
-    _atomic(out / "posterior.parquet", lambda p: pq.write_table(table, p))
-    _atomic(out / "fit.json", lambda p: Path(p).write_text(json.dumps(fit, indent=2) + "\n"))
+    atomic_write(out / "posterior.parquet", lambda p: pq.write_table(table, p))
+    atomic_write_text(out / "fit.json", json.dumps(fit, indent=2) + "\n")
     scenario: dict[str, Any] = {"base": config.scenario, "calibration": config_ref}
     for name, value in fit["shipped"]["parameters"].items():
         node = scenario
@@ -381,7 +381,7 @@ def write_results(history: Any, config: CalibrationConfig, out: Path, config_ref
         for part in parents:
             node = node.setdefault(part, {})
         node[leaf] = round(value, 6)
-    _atomic(out / "scenario.toml", lambda p: Path(p).write_bytes(tomli_w.dumps(scenario).encode()))
+    atomic_write_bytes(out / "scenario.toml", tomli_w.dumps(scenario).encode())
     return fit
 
 

@@ -22,7 +22,6 @@ import datetime as dt
 import json
 import os
 import socket
-import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from purgesim.retry import retry
 
 ENV = "PURGESIM_CATALOG"
 STATUSES = ("running", "complete", "failed")
@@ -150,19 +151,11 @@ class Catalog:
             return
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
-        pause = 0.01
-        while True:
-            try:
-                con = duckdb.connect(str(self.path), read_only=read_only)
-                break
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise CatalogError(f"catalog {self.path}: {_first_line(exc)}") from exc
-                time.sleep(pause)
-                pause = min(pause * 2, 0.25)
-            except duckdb.Error as exc:
-                raise CatalogError(f"catalog {self.path}: {_first_line(exc)}") from exc
+        try:
+            con = retry(lambda: duckdb.connect(str(self.path), read_only=read_only),
+                        seconds=LOCK_WAIT_SECONDS, again=_locked)
+        except duckdb.Error as exc:
+            raise CatalogError(f"catalog {self.path}: {_first_line(exc)}") from exc
         try:
             if not read_only:
                 con.execute(SCHEMA)
@@ -188,7 +181,7 @@ class Catalog:
               out_dir: str | Path | None = None, command: str = "run",
               ensemble: str | None = None, run_id: str | None = None) -> str:
         """Register a run as ``running``, now; return its id."""
-        from purgesim.results import _git_commit
+        from purgesim.files import git_commit
         from purgesim.version import __version__
 
         run_id = run_id or new_id()
@@ -197,7 +190,7 @@ class Catalog:
             "git_commit, host, pid, started, status, out_dir) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
             [run_id, ensemble, command, scenario, seed, scale, weeks, __version__,
-             _git_commit(), socket.gethostname(), os.getpid(), utcnow(),
+             git_commit(), socket.gethostname(), os.getpid(), utcnow(),
              None if out_dir is None else str(Path(out_dir).resolve())])
         return run_id
 
@@ -297,6 +290,11 @@ def _attach_run_tables(con: duckdb.DuckDBPyConnection) -> None:
             # an unreadable file must not block queries that do not need the view; a query
             # that does is told the view does not exist, and can read the files by path
             continue
+
+
+def _locked(exc: Exception) -> bool:
+    """Whether a connection failed because another process holds the file."""
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
 
 def _sql_string(text: str) -> str:

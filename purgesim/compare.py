@@ -7,59 +7,30 @@ differences between columns come from what the scenarios change, not from reshuf
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 import numpy as np
 
+from purgesim.metrics import METRICS, figures
+from purgesim.parallel import JobFailed, run_jobs
 from purgesim.scenario import Scenario, load_scenario
-from purgesim.sim import run
-from purgesim.vocab import SOURCES
 
-METRICS: tuple[tuple[str, str], ...] = (
-    ("arrested", "arrests"),
-    ("convicted", "convictions"),
-    ("cat1", "shot (category 1)"),
-    ("innocent_share", "innocent share of the convicted"),
-    ("peak_r", "peak reproduction number (4-week windows)"),
-    ("output_loss", "output loss against no terror"),
-    ("officers_arrested", "officers arrested, 1937-38"),
-    ("officials_arrested", "officials arrested, 1937-38"),
-    ("central_committee_shot", "Central Committee (of 139) shot"),
-    *((f"from_{name}", f"arrests from {name.replace('_', ' ')}") for name in SOURCES),
-)
-
-
-def figures(summary: dict[str, Any]) -> dict[str, float | None]:
-    """The compared figures of one run's summary."""
-    out: dict[str, float | None] = {
-        "arrested": summary["totals"]["arrested"],
-        "convicted": summary["totals"]["convicted"],
-        "cat1": summary["totals"]["cat1"],
-        "innocent_share": summary["innocent_share"],
-        "peak_r": summary["reproduction"]["peak"],
-        "output_loss": summary["economy"]["output_loss"],
-        "officers_arrested": summary["elite"]["officers_arrested"],
-        "officials_arrested": summary["elite"]["officials_arrested"],
-        "central_committee_shot": summary["elite"]["central_committee_shot"],
-    }
-    for name in SOURCES:
-        out[f"from_{name}"] = summary["by_source"][name]
-    return out
-
+__all__ = ["METRICS", "compare", "figures"]
 
 Run = tuple[dict[str, float | None], dict[str, Any] | None]
 
 
 def _figures_of(scenario: Scenario, seed: int, series: bool = False) -> Run:
     """One run's figures, and with ``series`` the light weekly series a compare report
-    charts (:func:`purgesim.report.run_series`, a few hundred numbers)."""
+    charts (:func:`purgesim.series.run_series`, a few hundred numbers)."""
+    from purgesim.sim import run
+
     result = run(scenario, seed=seed)
     if not series:
         return figures(result.summary()), None
-    from purgesim.report import run_series
+    from purgesim.series import run_series
 
-    return figures(result.summary()), run_series(result.events_table(), result.weekly_table())
+    return figures(result.summary()), run_series(result)
 
 
 def compare(scenarios: Sequence[str], seeds: Sequence[int], scale: int | None = None,
@@ -67,26 +38,24 @@ def compare(scenarios: Sequence[str], seeds: Sequence[int], scale: int | None = 
             series: bool = False) -> dict[str, Any]:
     """Run every scenario on every seed; return the mean of each figure per scenario, and the
     per-seed values. Scenarios are validated before anything runs. With ``workers`` > 1 the
-    runs are spread over that many processes; each run depends only on its scenario and seed,
-    so the result is the same. With ``series``, each scenario also gets ``series``: its weekly
-    series averaged over the seeds, for :func:`purgesim.report.write_compare_report`."""
+    runs are spread over that many processes (at most that many in flight, as for
+    ensembles); each run depends only on its scenario and seed, so the result is the same.
+    ``progress(name, seed)`` is called as each run ends. With ``series``, each scenario also
+    gets ``series``: its weekly series averaged over the seeds, for
+    :func:`purgesim.report.write_compare_report`."""
     loaded = [load_scenario(ref, scale=scale) for ref in scenarios]
     jobs = [(i, seed) for i in range(len(loaded)) for seed in seeds]
-    done: dict[tuple[int, int], Run] = {}
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            futures = {pool.submit(_figures_of, loaded[i], seed, series): (i, seed)
-                       for i, seed in jobs}
-            for future in as_completed(futures):
-                i, seed = futures[future]
-                done[(i, seed)] = future.result()
-                if progress is not None:
-                    progress(loaded[i].name, seed)
-    else:
-        for i, seed in jobs:
-            if progress is not None:
-                progress(loaded[i].name, seed)
-            done[(i, seed)] = _figures_of(loaded[i], seed, series)
+
+    def ended(job: tuple[int, int], _: Run) -> None:
+        if progress is not None:
+            progress(loaded[job[0]].name, job[1])
+
+    try:
+        done = run_jobs(_figures_of, jobs, lambda job: (loaded[job[0]], job[1], series),
+                        workers=workers, on_done=ended)
+    except JobFailed as exc:
+        # what the run raised, with the worker's traceback (if any) as its cause
+        raise exc.error from exc.error.__cause__
     result: dict[str, Any] = {"seeds": list(seeds), "scale": loaded[0].scale, "scenarios": {}}
     for i, (ref, scenario) in enumerate(zip(scenarios, loaded, strict=True)):
         runs = [done[(i, seed)][0] for seed in seeds]
@@ -96,7 +65,7 @@ def compare(scenarios: Sequence[str], seeds: Sequence[int], scale: int | None = 
             mean[key] = None if not values else round(float(np.mean(values)), 6)
         entry: dict[str, Any] = {"mean": mean, "runs": runs}
         if series:
-            from purgesim.report import mean_series
+            from purgesim.series import mean_series
 
             entry["series"] = mean_series(
                 [s for seed in seeds if (s := done[(i, seed)][1]) is not None])

@@ -23,7 +23,6 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from purgesim.catalog import utcnow
+from purgesim.parallel import JobFailed, run_jobs
 from purgesim.scenario import Scenario
 
 KEPT = ("scenario", "scale", "weeks")
@@ -172,84 +172,35 @@ def run_ensemble(scenario: Scenario, seeds: Sequence[int], *, workers: int = 1,
     (Ctrl-C), ``on_failed`` is called for each rep in flight before the interrupt propagates.
     """
     seeds = list(seeds)
-    done: dict[int, Rep] = {}
-    failure: RepFailed | None = None
 
-    def started(seed: int) -> tuple[Path | None, dict[str, Any] | None]:
+    def args_of(seed: int) -> tuple[Scenario, int, Path | None, dict[str, Any] | None]:
         where = None if out is None else rep_dir(out, seed)
-        return where, (on_start(seed, where) if on_start is not None else None)
+        return scenario, seed, where, (on_start(seed, where) if on_start is not None else None)
 
-    def finished(rep: Rep) -> None:
-        done[rep.seed] = rep
-        if on_done is not None:
-            on_done(rep)
-
-    def failed(seed: int, exc: BaseException) -> None:
-        if on_failed is not None:
-            on_failed(seed, exc)
-
-    if workers <= 1 or len(seeds) == 1:
-        for seed in seeds:
-            where, meta = started(seed)
-            try:
-                rep = run_rep(scenario, seed, where, meta)
-            except BaseException as exc:
-                failed(seed, exc)
-                if isinstance(exc, Exception):
-                    raise RepFailed(seed, exc) from exc
-                raise
-            finished(rep)
-    else:
-        pending = list(seeds)
-        flying: dict[Future[Rep], int] = {}
-        with ProcessPoolExecutor(max_workers=min(workers, len(seeds))) as pool:
-            try:
-                while pending or flying:
-                    while pending and failure is None and len(flying) < workers:
-                        seed = pending.pop(0)
-                        where, meta = started(seed)
-                        flying[pool.submit(run_rep, scenario, seed, where, meta)] = seed
-                    if failure is not None:
-                        pending.clear()
-                    if not flying:
-                        break
-                    ready, _ = wait(flying, return_when=FIRST_COMPLETED)
-                    for future in ready:
-                        seed = flying.pop(future)
-                        try:
-                            rep = future.result()
-                        except Exception as exc:
-                            failed(seed, exc)
-                            failure = failure or RepFailed(seed, exc)
-                        else:
-                            finished(rep)
-            except BaseException as exc:
-                for future, seed in flying.items():
-                    future.cancel()
-                    failed(seed, exc)
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-    if failure is not None:
-        raise failure
-    return Ensemble(scenario, [done[s] for s in seeds])
+    try:
+        # run_rep is looked up here, at call time, so that a test can replace it
+        reps = run_jobs(run_rep, seeds, args_of, workers=workers, on_failed=on_failed,
+                        on_done=None if on_done is None else lambda _, rep: on_done(rep))
+    except JobFailed as exc:
+        raise RepFailed(exc.key, exc.error) from exc.error
+    return Ensemble(scenario, [reps[s] for s in seeds])
 
 
 def write_ensemble(ensemble: Ensemble, out: Path, meta: dict[str, Any] | None = None) -> None:
     """``summary.json`` (exactly the ``purgesim run --reps --json`` object) and ``meta.json``
     in ``out``, each written atomically; the reps' own files are already in ``seed-N/``."""
-    from purgesim.results import _atomic, _git_commit
+    from purgesim.files import atomic_write_text, git_commit
     from purgesim.version import __version__
 
     out.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(ensemble.summary) + "\n"
-    _atomic(out / "summary.json", lambda p: Path(p).write_text(text))
+    atomic_write_text(out / "summary.json", json.dumps(ensemble.summary) + "\n")
     info = {
         "version": __version__,
         "scenario": ensemble.scenario.name,
         "scale": ensemble.scenario.scale,
         "seeds": ensemble.seeds,
         "rep_dirs": [rep_dir(out, s).name for s in ensemble.seeds],
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         **(meta or {}),
     }
-    _atomic(out / "meta.json", lambda p: Path(p).write_text(json.dumps(info, indent=2) + "\n"))
+    atomic_write_text(out / "meta.json", json.dumps(info, indent=2) + "\n")

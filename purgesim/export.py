@@ -1,6 +1,7 @@
 """The cascade of a run as a graph: who named (or denounced) whom.
 
-Nodes are people: every arrested person of ``events.parquet`` (one row per arrest), with the
+The run is read with :meth:`purgesim.results.Result.load`. Nodes are people: every arrested
+person of its event table (one row per arrest), with the
 attributes of their arrest, and any parent who was never arrested (``arrested = false``, no
 other attributes), so that every edge has both ends. Edges go from the parent (the ``parent``
 column: who named or denounced them) to the arrested person: one per event row with a parent.
@@ -12,7 +13,6 @@ it. Node ids are person ids as strings.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -22,7 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from purgesim.results import _atomic
+from purgesim.files import atomic_write
+from purgesim.results import Result, ResultError
 
 NODE_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     # (attribute, GraphML type)
@@ -63,21 +64,13 @@ class ExportError(ValueError):
     """The run folder does not hold what an export needs."""
 
 
-def read_events(run_dir: str | Path) -> pa.Table:
-    """The columns of ``run_dir/events.parquet`` that the cascade needs."""
-    path = Path(run_dir) / "events.parquet"
-    if not path.is_file():
-        raise ExportError(f"{path}: no such file; allowed: a folder written by "
-                          "`purgesim run --out` (or one seed-N folder of an ensemble)")
-    try:
-        table = pq.read_table(path)
-    except (OSError, pa.ArrowException) as exc:
-        raise ExportError(f"{path}: cannot read it as Parquet: {exc}") from exc
-    missing = [c for c in EVENT_COLUMNS if c not in table.column_names]
-    if missing:
-        raise ExportError(f"{path}: missing columns {', '.join(missing)}")
+def cascade_events(result: Result) -> pa.Table:
+    """The columns of the run's event table that the cascade needs; refuses a table where a
+    person appears twice (a node per person)."""
+    table = result.events_table()
     if pc.count_distinct(table.column("person")).as_py() != table.num_rows:
-        raise ExportError(f"{path}: a person appears in more than one row; allowed: one row "
+        where = result.path / "events.parquet" if result.path is not None else "the event table"
+        raise ExportError(f"{where}: a person appears in more than one row; allowed: one row "
                           "per arrested person, as a run writes it")
     return table.select(EVENT_COLUMNS)
 
@@ -165,7 +158,7 @@ def write_graphml(events: pa.Table, path: str | Path,
             out.write("  </graph>\n</graphml>\n")
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    _atomic(Path(path), write)
+    atomic_write(Path(path), write)
     return events.num_rows + len(free), n_edges
 
 
@@ -173,23 +166,20 @@ def export(run_dir: str | Path, graph: str | Path | None = None,
            edges: str | Path | None = None) -> dict[str, int]:
     """Export the cascade of the run in ``run_dir`` as GraphML and/or Parquet edges; return
     ``{"arrests", "nodes", "edges"}``."""
-    events = read_events(run_dir)
-    meta_path = Path(run_dir) / "meta.json"
-    meta: dict[str, Any] = {}
-    if meta_path.is_file():
-        try:
-            meta = json.loads(meta_path.read_text())
-        except (OSError, ValueError):
-            meta = {}
+    try:
+        result = Result.load(run_dir)
+    except ResultError as exc:
+        raise ExportError(str(exc)) from None
+    events = cascade_events(result)
     table = cascade_edges(events)
     counts = {"arrests": events.num_rows, "nodes": 0, "edges": table.num_rows}
     if graph is not None:
         nodes, n_edges = write_graphml(events, graph,
-                                       {k: meta.get(k) for k in GRAPH_ATTRIBUTES})
+                                       {k: result.meta.get(k) for k in GRAPH_ATTRIBUTES})
         counts["nodes"], counts["edges"] = nodes, n_edges
     else:
         counts["nodes"] = events.num_rows + len(free_parents(events))
     if edges is not None:
         Path(edges).parent.mkdir(parents=True, exist_ok=True)
-        _atomic(Path(edges), lambda p: pq.write_table(table, p))
+        atomic_write(Path(edges), lambda p: pq.write_table(table, p))
     return counts

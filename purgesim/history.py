@@ -3,23 +3,27 @@
 Each comparable figure says how to compute it from a run's event table (in real people), which
 historical row it is compared with, and, where the sources disagree, which row gives the range.
 The annual components of the sources do not always add up to their totals, so every figure is
-compared on its own.
+compared on its own. :func:`against_history` is ``purgesim history``: the figures over several
+seeds, the headline over seeds and over the shipped posterior, and the innocent share's
+sensitivity to the assumed prevalence of guilt.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from purgesim import datasets
-from purgesim.results import Result
-from purgesim.vocab import OP, SENT
+from purgesim import weeks as clock
+from purgesim.vocab import NATIONAL_OPERATIONS, OP, SENT
 
-NATIONAL = tuple(OP[name] for name in ("german_00439", "polish_00485", "harbin_00593", "latvian",
-                                       "other_national"))
+if TYPE_CHECKING:
+    from purgesim.results import Result
+
+NATIONAL = tuple(OP[name] for name in NATIONAL_OPERATIONS)
 
 
 @dataclass(frozen=True)
@@ -37,18 +41,13 @@ class _Events:
 
     def __init__(self, result: Result):
         c = result.columns
-        start = np.datetime64(result.scenario.start, "D")
-        self.arrest = start + (c["week"].astype(np.int64) * 7).astype("timedelta64[D]")
-        self.sentence = np.where(
-            c["sentence_week"] >= 0,
-            start + (np.maximum(c["sentence_week"], 0).astype(np.int64) * 7).astype(
-                "timedelta64[D]"),
-            np.datetime64("NaT"))
+        self.arrest = clock.dates(result.start, c["week"])
+        self.sentence = clock.dates_or_nat(result.start, c["sentence_week"])
         self.weight = c["weight"].astype(np.int64)
         self.op = c["operation"]
         # The organs' arrest counts are of people taken from freedom: camp inmates re-sentenced
         # by the camp troikas (the Gulag's own Order 00447 limit) count as convictions only.
-        names = list(result.population.region_names)
+        names = list(result.region_names)
         self.from_freedom = (c["region"] != names.index("Gulag") if "Gulag" in names
                              else np.ones(len(self.weight), dtype=bool))
         s = c["sentence"]
@@ -203,3 +202,27 @@ def error_summary(rows: list[dict[str, Any]]) -> dict[str, float | None]:
         out[name] = round(float(np.mean(errors)), 4) if errors else None
     return out
 
+
+
+def history_cells(row: dict[str, Any], range_sep: str = "-") -> dict[str, str]:
+    """One row of :func:`compare_runs` as printed text: ``figure``, ``model`` (the mean),
+    ``interval`` (90%), ``history`` (with its range, the ends joined by ``range_sep``),
+    ``error``, ``fit`` and ``source``. Ratios get three decimals, counts whole people."""
+    ratio = row["history"] < 2
+
+    def fmt(v: float) -> str:
+        return f"{v:.3f}" if ratio else f"{v:,.0f}"
+
+    hist = fmt(row["history"]) + ("" if row["history_range"] is None else
+                                  " (" + range_sep.join(fmt(v) for v in row["history_range"])
+                                  + ")")
+    return {
+        "figure": row["label"],
+        "model": "n/a" if row["model_mean"] is None else fmt(row["model_mean"]),
+        "interval": ("n/a" if row["model_p05"] is None
+                     else f"{fmt(row['model_p05'])}-{fmt(row['model_p95'])}"),
+        "history": hist,
+        "error": "n/a" if row["relative_error"] is None else f"{row['relative_error']:+.1%}",
+        "fit": "target" if row["target"] else "",
+        "source": f"{row['source']} [{row['confidence']}]",
+    }

@@ -1,26 +1,31 @@
 """What a run leaves behind: the event table, the weekly series, the summary, and files.
 
+A :class:`Result` is the one representation of a run, whether it was just run (built by the
+engine from its parts) or read back from a folder it wrote (:meth:`Result.load`): the event
+table as arrays of codes, the weekly series as weeks x regions arrays, and the summary.
 Tables are Arrow tables (tidy: one row per arrest; one row per week and region), written as
-Parquet. Every file is written to a temporary name in the same folder and then renamed, so an
-interrupted write never leaves a half-written file under the real name.
+Parquet; every file is written atomically (:mod:`purgesim.files`).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import json
-import os
-import subprocess
-import tempfile
-from collections.abc import Callable
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import tomli_w
 
+from purgesim import weeks as clock
+from purgesim.files import atomic_write, atomic_write_bytes, atomic_write_text, git_commit
 from purgesim.vocab import FLAG, OCC, OCCUPATIONS, OFFICIALS, OPERATIONS, SENT, SENTENCES, SOURCES
 
 if TYPE_CHECKING:
@@ -38,30 +43,140 @@ WEEKLY_FIRST = (
 other series follow in the order their mechanisms define them."""
 INNOCENT_SHARE_DIGITS = 6
 REPRODUCTION_MIN_AGENTS = 20  # windows with fewer arrested agents give no peak (noise)
+RUN_FILES = ("events.parquet", "weekly.parquet", "scenario.toml")
+"""The files :meth:`Result.load` needs; ``summary.json`` and ``meta.json`` are read if there."""
+_ALLOWED = "allowed: a folder written by `purgesim run --out` (or one seed-N folder of an " \
+           "ensemble)"
+
+# How each column of events.parquet becomes an array of codes again: labels become their
+# index in a vocabulary (-1 for null), dates their week (-1 for null). The dtypes are those
+# of the engine's event table.
+_PLAIN = {"person": np.int64, "week": np.int16, "taint": np.uint8, "generation": np.int16,
+          "tortured": np.bool_, "confessed": np.bool_, "named": np.int16, "guilty": np.bool_,
+          "weight": np.int32}
+_LABELS = {"occupation": (OCCUPATIONS, np.uint8), "operation": (OPERATIONS, np.int8),
+           "source": (SOURCES, np.int8), "sentence": (SENTENCES, np.int8)}
+_WEEKS = {"sentence_date": "sentence_week", "died_date": "died_week",
+          "released_date": "released_week"}
+EVENT_COLUMNS = ("person", "week", "date", "region", "occupation", "taint", "operation",
+                 "source", "parent", "generation", "tortured", "confessed", "named", "sentence",
+                 "sentence_date", "guilty", "died_date", "released_date", "weight")
+"""The columns of ``events.parquet``, in order."""
+WEEKLY_KEYS = ("week", "date", "region")
+
+
+class ResultError(ValueError):
+    """A folder cannot be read as a run; the message names the file and what is allowed."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a run is, besides its tables: taken from the scenario and the population of a
+    fresh run, and from the files of a loaded one."""
+
+    name: str
+    scale: int | None
+    seed: int | None
+    start: dt.date
+    """The date on which week 0 begins."""
+    weeks: int
+    region_names: tuple[str, ...]
+    agents: int | None
+    """Agents in the population (None for a loaded run that does not say)."""
 
 
 class Result:
-    """The outcome of :meth:`Sim.run`: event table, weekly series and summary."""
+    """The outcome of a run: event table, weekly series and summary.
 
-    def __init__(self, scenario: Scenario, population: Population,
+    Built by the engine from its parts, or read back from a run folder by :meth:`load`. A
+    loaded run has no population (``population`` is None: a folder does not keep it), so its
+    :meth:`summary` is the one saved with it; everything else is computed the same way.
+    """
+
+    def __init__(self, scenario: Scenario | None, population: Population | None,
                  columns: dict[str, np.ndarray], series: dict[str, np.ndarray],
-                 timings: dict[str, float]):
+                 timings: dict[str, float], *, info: RunInfo | None = None):
         self.scenario = scenario
+        """The validated scenario; None only for a loaded run whose ``scenario.toml`` no
+        longer validates (saved by another version: see :attr:`scenario_data`)."""
         self.population = population
         self.columns = columns
         """The event table as arrays of codes, one row per arrest."""
         self.series = series
         """Weekly series by name, weeks x regions."""
         self.timings = timings
-        self.weeks = scenario.weeks
+        if info is None:
+            if scenario is None or population is None:
+                raise TypeError("a Result without its scenario and population needs info")
+            info = RunInfo(scenario.name, scenario.scale, scenario.seed, scenario.start,
+                           scenario.weeks, tuple(population.region_names), population.n)
+        self.info = info
+        self.name, self.scale, self.seed = info.name, info.scale, info.seed
+        self.start, self.weeks = info.start, info.weeks
+        self.region_names, self.agents = info.region_names, info.agents
+        self.path: Path | None = None
+        """The folder a loaded run was read from."""
+        self.meta: dict[str, Any] = {}
+        """A loaded run's ``meta.json`` (version, commit, run id...)."""
+        self._saved_summary: dict[str, Any] | None = None
+        self._scenario_data: dict[str, Any] | None = None
+
+    @functools.cached_property
+    def scenario_data(self) -> dict[str, Any]:
+        """The resolved scenario as plain TOML data (what ``scenario.toml`` holds)."""
+        if self._scenario_data is not None:
+            return self._scenario_data
+        assert self.scenario is not None  # only a loaded run lacks it, and it has the data
+        return _toml_ready(self.scenario.to_toml_dict())
+
+    # ------------------------------------------------------------------ reading a folder
+    @classmethod
+    def load(cls, run_dir: str | Path) -> Result:
+        """Read a folder written by :meth:`write` (``purgesim run --out``). The scenario is
+        read as plain data and validated if it can be: a run saved by another version of
+        purgesim still loads. Raises :class:`ResultError` saying what is wrong."""
+        path = Path(run_dir)
+        if not path.is_dir():
+            raise ResultError(f"{path}: not a folder; {_ALLOWED}")
+        missing = [name for name in RUN_FILES if not (path / name).is_file()]
+        if missing:
+            raise ResultError(f"{path}: missing {', '.join(missing)}; {_ALLOWED}")
+        try:
+            events = pq.read_table(path / "events.parquet")
+            weekly = pq.read_table(path / "weekly.parquet")
+            data = tomllib.loads((path / "scenario.toml").read_text(encoding="utf-8"))
+            summary = _json_or_none(path / "summary.json")
+            meta = _json_or_none(path / "meta.json") or {}
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            raise ResultError(f"{path}: cannot read the run's files: {exc}") from None
+        for name, table, needed in (("events.parquet", events, EVENT_COLUMNS),
+                                    ("weekly.parquet", weekly, WEEKLY_KEYS)):
+            lacking = [c for c in needed if c not in table.column_names]
+            if lacking:
+                raise ResultError(f"{path / name}: no column {', '.join(lacking)}; allowed: "
+                                  "the files of `purgesim run --out`")
+        if weekly.num_rows == 0:
+            raise ResultError(f"{path / 'weekly.parquet'}: no weeks")
+        start, n_weeks, regions, series = _read_weekly(weekly)
+        info = RunInfo(name=str(data.get("name") or meta.get("scenario") or path.name),
+                       scale=data.get("scale", meta.get("scale")),
+                       seed=data.get("seed", meta.get("seed")), start=start, weeks=n_weeks,
+                       region_names=regions, agents=(summary or meta).get("agents"))
+        result = cls(_validated(data), None, _read_events(events, start, regions), series,
+                     dict(meta.get("timings_seconds") or {}), info=info)
+        result.path, result.meta = path, meta
+        result._saved_summary, result._scenario_data = summary, data
+        return result
 
     # ------------------------------------------------------------------ derived figures
-    def _dates(self, weeks: np.ndarray) -> np.ndarray:
-        start = np.datetime64(self.scenario.start, "D")
-        return start + weeks.astype("timedelta64[W]").astype("timedelta64[D]")
-
     def summary(self) -> dict[str, Any]:
-        """The run's totals in real people (sums of weights), as plain JSON-able data."""
+        """The run's totals in real people (sums of weights), as plain JSON-able data.
+
+        For a loaded run, the summary saved with it (exactly what this method returned when
+        the run was written); if the folder has none, computed from its tables, with null for
+        the counts that need the population (the Central Committee and the delegates)."""
+        if self._saved_summary is not None:
+            return copy.deepcopy(self._saved_summary)
         c = self.columns
         w = c["weight"].astype(np.int64)
         sentence = c["sentence"]
@@ -74,13 +189,12 @@ class Result:
         def total(mask: np.ndarray) -> int:
             return int(w[mask].sum())
 
-        arrest_year = self._dates(c["week"]).astype("datetime64[Y]").astype(int) + 1970
+        arrest_year = clock.years(clock.dates(self.start, c["week"]))
         sentence_year = np.where(
             c["sentence_week"] >= 0,
-            self._dates(np.maximum(c["sentence_week"], 0)).astype("datetime64[Y]").astype(int)
-            + 1970, -1)
-        first = self.scenario.start.year
-        last = (self.scenario.start + dt.timedelta(weeks=self.weeks - 1)).year
+            clock.years(clock.dates(self.start, np.maximum(c["sentence_week"], 0))), -1)
+        first = self.start.year
+        last = clock.last_week_start(self.start, self.weeks).year
         by_year = {}
         for year in range(first, last + 1):
             sentenced = sentence_year == year
@@ -92,10 +206,10 @@ class Result:
             }
         n_convicted = total(convicted)
         return {
-            "scenario": self.scenario.name,
-            "scale": self.scenario.scale,
-            "seed": self.scenario.seed,
-            "agents": self.population.n,
+            "scenario": self.name,
+            "scale": self.scale,
+            "seed": self.seed,
+            "agents": self.agents,
             "weeks": self.weeks,
             "totals": {
                 "arrested": total(np.ones(len(w), dtype=bool)),
@@ -146,19 +260,26 @@ class Result:
         """Arrests caused per arrest (children arrested per parent arrested), by 4-week window
         of the parents' arrests; the peak over windows with enough arrests to mean something."""
         c = self.columns
-        return reproduction(c["week"], c["weight"], self.parent_rows(), self.weeks,
-                            self.scenario.start)
+        return reproduction(c["week"], c["weight"], self.parent_rows(), self.weeks, self.start)
 
-    def _elite(self, arrest_year: np.ndarray, cat1: np.ndarray) -> dict[str, int]:
+    def _elite(self, arrest_year: np.ndarray, cat1: np.ndarray) -> dict[str, int | None]:
         c = self.columns
-        flags = self.population.flags[c["person"]]
         w = c["weight"].astype(np.int64)
         terror = (arrest_year >= 1937) & (arrest_year <= 1938)
         occupation = c["occupation"]
+        people: dict[str, int | None] = dict.fromkeys(
+            ("central_committee_shot", "central_committee_arrested",
+             "congress_delegates_arrested"))
+        if self.population is not None:  # the flags live in the population only
+            flags = self.population.flags[c["person"]]
+            people = {
+                "central_committee_shot": int(np.count_nonzero(
+                    cat1 & (flags & FLAG["cc_member"] > 0))),
+                "central_committee_arrested": int(np.count_nonzero(flags & FLAG["cc_member"])),
+                "congress_delegates_arrested": int(np.count_nonzero(flags & FLAG["delegate"])),
+            }
         return {
-            "central_committee_shot": int(np.count_nonzero(cat1 & (flags & FLAG["cc_member"] > 0))),
-            "central_committee_arrested": int(np.count_nonzero(flags & FLAG["cc_member"])),
-            "congress_delegates_arrested": int(np.count_nonzero(flags & FLAG["delegate"])),
+            **people,
             "officers_arrested": int(w[terror & (occupation == OCC["officer"])].sum()),
             "officials_arrested": int(w[terror & np.isin(occupation, OFFICIALS)].sum()),
             "nkvd_arrested": int(w[occupation == OCC["nkvd"]].sum()),
@@ -175,12 +296,11 @@ class Result:
     def events_table(self) -> pa.Table:
         """One row per arrest, with names for codes and nulls for what has not happened."""
         c = self.columns
-        names = self.population.region_names
 
         def nullable(values: np.ndarray, dates: bool = False) -> pa.Array:
             missing = values < 0
             if dates:
-                return pa.array(self._dates(np.maximum(values, 0)), mask=missing,
+                return pa.array(clock.dates(self.start, np.maximum(values, 0)), mask=missing,
                                 type=pa.date32())
             return pa.array(values, mask=missing)
 
@@ -192,8 +312,8 @@ class Result:
         return pa.table({
             "person": c["person"],
             "week": c["week"],
-            "date": pa.array(self._dates(c["week"]), type=pa.date32()),
-            "region": labels(c["region"], names),
+            "date": pa.array(clock.dates(self.start, c["week"]), type=pa.date32()),
+            "region": labels(c["region"], self.region_names),
             "occupation": labels(c["occupation"].astype(np.int16), OCCUPATIONS),
             "taint": taint,  # bit set: bit i is vocab.TAINTS[i]
             "operation": labels(c["operation"], OPERATIONS),
@@ -213,14 +333,14 @@ class Result:
 
     def weekly_table(self) -> pa.Table:
         """Tidy weekly series: one row per week and region, one column per series."""
-        n_regions = self.population.n_regions
+        n_regions = len(self.region_names)
         weeks = np.repeat(np.arange(self.weeks), n_regions)
         regions = np.tile(np.arange(n_regions), self.weeks)
         columns: dict[str, Any] = {
             "week": weeks.astype(np.int16),
-            "date": pa.array(self._dates(weeks), type=pa.date32()),
+            "date": pa.array(clock.dates(self.start, weeks), type=pa.date32()),
             "region": pa.DictionaryArray.from_arrays(
-                pa.array(regions.astype(np.int8)), pa.array(list(self.population.region_names))),
+                pa.array(regions.astype(np.int8)), pa.array(list(self.region_names))),
         }
         first = [name for name in WEEKLY_FIRST if name in self.series]
         for name in first + [name for name in self.series if name not in WEEKLY_FIRST]:
@@ -234,27 +354,88 @@ class Result:
         it) and ``meta.json``."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        _atomic(out / "events.parquet", lambda p: pq.write_table(self.events_table(), p))
-        _atomic(out / "weekly.parquet", lambda p: pq.write_table(self.weekly_table(), p))
-        scenario = _toml_ready(self.scenario.to_toml_dict())
-        _atomic(out / "scenario.toml", lambda p: Path(p).write_bytes(tomli_w.dumps(scenario)
-                                                                      .encode()))
-        summary = json.dumps(self.summary(), indent=2) + "\n"
-        _atomic(out / "summary.json", lambda p: Path(p).write_text(summary))
+        atomic_write(out / "events.parquet", lambda p: pq.write_table(self.events_table(), p))
+        atomic_write(out / "weekly.parquet", lambda p: pq.write_table(self.weekly_table(), p))
+        atomic_write_bytes(out / "scenario.toml", tomli_w.dumps(self.scenario_data).encode())
+        atomic_write_text(out / "summary.json", json.dumps(self.summary(), indent=2) + "\n")
         from purgesim.version import __version__
 
         info = {
             "version": __version__,
-            "scenario": self.scenario.name,
-            "seed": self.scenario.seed,
-            "scale": self.scenario.scale,
-            "agents": self.population.n,
-            "git_commit": _git_commit(),
+            "scenario": self.name,
+            "seed": self.seed,
+            "scale": self.scale,
+            "agents": self.agents,
+            "git_commit": git_commit(),
             "timings_seconds": {k: round(v, 4) for k, v in self.timings.items()},
             **(meta or {}),
         }
-        _atomic(out / "meta.json", lambda p: Path(p).write_text(json.dumps(info, indent=2) + "\n"))
+        atomic_write_text(out / "meta.json", json.dumps(info, indent=2) + "\n")
         return out
+
+
+# ---------------------------------------------------------------------- reading the files
+def _json_or_none(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _validated(data: dict[str, Any]) -> Scenario | None:
+    from purgesim.scenario import Scenario
+
+    try:  # a pydantic ValidationError is a ValueError
+        return Scenario.model_validate(data)
+    except ValueError:
+        return None
+
+
+def _read_weekly(weekly: pa.Table) -> tuple[dt.date, int, tuple[str, ...],
+                                            dict[str, np.ndarray]]:
+    """The start date, the number of weeks, the region names (in the order of the rows) and
+    the series (weeks x regions) of a weekly table."""
+    week = weekly.column("week").to_numpy().astype(np.int64)
+    labels = weekly.column("region").cast(pa.string()).to_pylist()
+    regions = tuple(dict.fromkeys(str(v) for v in labels))
+    region = np.array([regions.index(str(v)) for v in labels], dtype=np.int64)
+    first = int(np.argmin(week))
+    day = weekly.column("date").to_numpy()[first].astype("datetime64[D]").item()
+    start = day - dt.timedelta(weeks=int(week[first]))
+    n_weeks = int(week.max()) + 1
+    series = {}
+    for name in weekly.column_names:
+        if name in WEEKLY_KEYS:
+            continue
+        values = weekly.column(name).to_numpy(zero_copy_only=False)
+        grid = np.zeros((n_weeks, len(regions)), dtype=values.dtype)
+        grid[week, region] = values
+        series[name] = grid
+    return start, n_weeks, regions, series
+
+
+def _codes(column: pa.ChunkedArray, vocab: tuple[str, ...], dtype: type) -> np.ndarray:
+    """Labels as their index in ``vocab``; -1 for null or a label not in it (a run saved by
+    a version with another vocabulary)."""
+    index = pc.index_in(column.cast(pa.string()), value_set=pa.array(list(vocab), pa.string()))
+    return index.fill_null(-1).to_numpy().astype(dtype)
+
+
+def _read_events(events: pa.Table, start: dt.date, regions: tuple[str, ...]
+                 ) -> dict[str, np.ndarray]:
+    """The event table as the engine's arrays of codes (-1 for what has not happened)."""
+    columns: dict[str, np.ndarray] = {}
+    for name in EVENT_COLUMNS:
+        column = events.column(name)
+        if name in _PLAIN:
+            columns[name] = column.to_numpy(zero_copy_only=False).astype(_PLAIN[name])
+        elif name in _LABELS:
+            columns[name] = _codes(column, *_LABELS[name])
+        elif name in _WEEKS:
+            days = column.to_numpy(zero_copy_only=False)
+            columns[_WEEKS[name]] = clock.weeks_since(start, days).astype(np.int16)
+        elif name == "region":
+            columns[name] = _codes(column, regions, np.int8)
+        elif name == "parent":
+            columns[name] = column.fill_null(-1).to_numpy().astype(np.int64)
+    return columns
 
 
 # ---------------------------------------------------------------------- the cascade, on arrays
@@ -287,11 +468,10 @@ def reproduction(week: np.ndarray, weight: np.ndarray, parents: np.ndarray, week
     peak = int(np.nanargmax(np.where(enough, r, np.nan))) if np.any(enough) else None
     return {
         "window_weeks": window_weeks,
-        "dates": [str(start + dt.timedelta(weeks=window_weeks * i)) for i in range(n_windows)],
+        "dates": clock.iso_dates(start, n_windows, step=window_weeks),
         "r": [None if np.isnan(x) else round(float(x), 4) for x in r],
         "peak": None if peak is None else round(float(r[peak]), 4),
-        "peak_date": (None if peak is None
-                      else str(start + dt.timedelta(weeks=window_weeks * peak))),
+        "peak_date": None if peak is None else clock.iso(start, window_weeks * peak),
     }
 
 
@@ -301,36 +481,3 @@ def _toml_ready(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_toml_ready(v) for v in value]
     return value
-
-
-def _atomic(path: Path, write: Callable[[str], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        # mkstemp makes the file private (0600); a result file gets the usual mode (umask)
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _read_umask() -> int:
-    # read once at import: setting the umask to read it is not thread-safe
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()
-
-
-def _git_commit() -> str | None:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-            cwd=Path(__file__).parent,
-        ).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from purgesim.catalog import ENV, Catalog, CatalogError, default_path, resolve_path
 from purgesim.cli import app
+from purgesim.retry import retry
 
 SCALE = "5000"
 runner = CliRunner()
@@ -257,17 +258,17 @@ def test_a_run_that_cannot_write_its_results_is_marked_failed(catalog, tmp_path)
 
 
 def wait_for_a_running_row(path: Path, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists():
-            try:
-                rows = Catalog(path).runs()
-            except CatalogError:  # the run holds the file this instant
-                rows = []
-            if rows:
-                return rows[0]
-        time.sleep(0.01)
-    raise AssertionError("the run never registered")
+    def first_row() -> dict:
+        rows = Catalog(path).runs() if path.exists() else []
+        if not rows:
+            raise LookupError("no row yet")
+        return rows[0]
+
+    try:  # CatalogError: the run holds the file this instant
+        return retry(first_row, seconds=timeout, pause=0.01, max_pause=0.01,
+                     again=lambda exc: isinstance(exc, LookupError | CatalogError))
+    except LookupError:
+        raise AssertionError("the run never registered") from None
 
 
 def test_a_run_killed_halfway_stays_incomplete_and_the_catalog_survives(catalog, tmp_path):

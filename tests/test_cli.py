@@ -136,6 +136,26 @@ def test_run_json_same_seed_is_byte_identical_and_another_seed_differs(run_out):
     assert data["totals"] != one_json_object(first)["totals"]
 
 
+def test_run_profile_json_adds_the_phases_and_nothing_else(run_out):
+    result = purgesim("run", "--scale", SCALE, "--seed", "1", "--json", "--profile")
+    assert result.returncode == 0, result.stderr
+    data = one_json_object(result.stdout)
+    profile = data.pop("profile")
+    assert json.dumps(data) + "\n" == run_out[0].stdout  # the rest is plain --json, byte for byte
+    assert list(profile) == ["wall_seconds", "phases"]
+    phases = profile["phases"]
+    assert list(phases)[0] == "build population" and "sentencing" in phases
+    assert all(isinstance(v, float) and v >= 0 for v in phases.values())
+    assert sum(phases.values()) <= profile["wall_seconds"]
+    assert "time per phase" in result.stderr  # the table is still shown, on stderr
+    reps = invoke("run", "--scale", SCALE, "--reps", "2", "--workers", "1", "--json",
+                  "--profile")
+    assert reps.exit_code == 0, reps.output
+    profile = one_json_object(reps.stdout)["profile"]
+    assert (profile["workers"], profile["reps"]) == (1, 2) and "build population" in profile[
+        "phases"]
+
+
 def test_run_scenario_file_changes_the_outcome(tmp_path, summary):
     path = tmp_path / "no-stop.toml"
     path.write_text('base = "great-terror"\n[camps]\nenabled = false\n'
@@ -378,3 +398,37 @@ def test_order_prints_the_weekly_loop():
 def test_no_arguments_shows_help():
     result = invoke()
     assert "run" in result.output and "check" in result.output
+
+
+# --------------------------------------------------------------------------------------------
+# a quick command loads nothing heavy
+
+CHECK_AND_LIST_MODULES = """
+import sys
+from purgesim.cli import main
+sys.argv = ["purgesim", "check", "great-terror"]
+try:
+    main()
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print("modules:", ",".join(sorted(sys.modules)))
+"""
+
+
+@pytest.fixture(scope="module")
+def check_modules() -> set[str]:
+    """The modules loaded by a process that ran `purgesim check` and nothing else."""
+    done = subprocess.run([sys.executable, "-c", CHECK_AND_LIST_MODULES], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "ok: great-terror is a valid scenario" in done.stdout
+    return set(done.stdout.strip().splitlines()[-1].removeprefix("modules: ").split(","))
+
+
+def test_check_loads_no_plotly_and_no_pyarrow(check_modules):
+    assert not {m for m in check_modules if m.split(".")[0] in ("plotly", "kaleido")}
+    assert not {m for m in check_modules if m.split(".")[0] in ("pyarrow", "duckdb")}
+
+
+def test_check_loads_no_numba(check_modules):
+    assert not {m for m in check_modules if m.split(".")[0] in ("numba", "llvmlite")}

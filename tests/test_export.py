@@ -118,8 +118,10 @@ def test_export_refusals(tmp_path, run_dir):
 
 
 def test_a_person_twice_is_refused(tmp_path, run_dir):
+    import shutil
+
     events = pq.read_table(run_dir / "events.parquet")
-    (tmp_path / "twice").mkdir()
+    shutil.copytree(run_dir, tmp_path / "twice")  # a whole run folder, but for its events
     pq.write_table(pa.concat_tables([events, events.slice(0, 1)]),
                    tmp_path / "twice" / "events.parquet")
     result = runner.invoke(app, ["export", str(tmp_path / "twice"), "--edges",

@@ -27,15 +27,14 @@ from purgesim.report import (
     find_chromium,
     history_rows,
     is_historical,
-    read_run,
-    reproduction_series,
     run_charts,
-    run_series,
     sample_cascade,
     write_compare_report,
     write_report,
 )
+from purgesim.results import Result
 from purgesim.scenario import load_scenario
+from purgesim.series import reproduction_series, run_series
 
 SCALE = 2000
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -124,7 +123,7 @@ def test_report_is_one_self_contained_file(saved, report):
 
 
 def test_report_in_chromium_has_every_chart_and_no_error(saved, report, tmp_path):
-    charts = run_charts(read_run(saved[1]))
+    charts = run_charts(Result.load(saved[1]))
     figures = [c for c in charts if c.figure is not None]
     keys = [c.key for c in charts]
     assert keys == ["arrests-by-source", "arrests-by-operation", "sentences", "limits",
@@ -147,21 +146,21 @@ def test_report_counts_match_the_summary(saved):
     result, folder = saved
     summary = result.summary()
     assert json.loads((folder / "summary.json").read_text()) == summary
-    run = read_run(folder)
-    series = run_series(run.events, run.weekly)
+    run = Result.load(folder)
+    series = run_series(run)
     assert len(series["dates"]) == summary["weeks"]
     assert sum(series["arrests"]) == summary["totals"]["arrested"]
     assert sum(series["cat1"]) == summary["totals"]["cat1"]
     assert sum(series["cat2"]) == summary["totals"]["cat2"]
     assert sum(series["released"]) == summary["totals"]["released"]
-    r = reproduction_series(run.events, summary["weeks"], result.scenario.start)
+    r = reproduction_series(run)
     assert r["peak"] == summary["reproduction"]["peak"]
     assert r["peak_date"] == summary["reproduction"]["peak_date"]
 
 
 def test_history_table_of_a_saved_run_is_that_of_the_live_run(saved):
     result, folder = saved
-    rows = history_rows(read_run(folder))
+    rows = history_rows(Result.load(folder))
     assert rows is not None
     targets = load_config(result.scenario.calibration)[1].targets
     assert rows == compare_runs([result], targets)
@@ -175,11 +174,12 @@ def test_only_the_history_is_compared_with_history():
 
 
 def test_sample_cascade_is_a_tree_of_who_named_whom(saved):
-    run = read_run(saved[1])
-    cascade = sample_cascade(run.events, generations=3, max_nodes=40)
+    run = Result.load(saved[1])
+    cascade = sample_cascade(run, generations=3, max_nodes=40)
     assert cascade is not None
-    person = run.events.column("person").to_numpy()
-    parent = run.events.column("parent").fill_null(-1).to_numpy()
+    events = run.events_table()
+    person = events.column("person").to_numpy()
+    parent = events.column("parent").fill_null(-1).to_numpy()
     assert cascade.parent[0] == -1 and cascade.depth[0] == 0
     assert len(cascade.rows) <= 40 and cascade.depth.max() <= 3
     assert cascade.size >= len(cascade.rows)

@@ -1,0 +1,90 @@
+"""``purgesim history``: a scenario against the archival record (the work is
+:func:`purgesim.history.against_history`; this prints it)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from purgesim.cli.app import ScenarioArg, app, bar, err, load, out
+
+
+@app.command()
+def history(
+    scenario: ScenarioArg = "great-terror",
+    reps: Annotated[int, typer.Option(min=1, help="Seeds to run (seed, seed+1, ...).")] = 5,
+    seed: Annotated[int | None, typer.Option(help="First seed (default: the scenario's).")] = None,
+    scale: Annotated[int | None, typer.Option(help="Real people per agent.")] = None,
+    prevalence: Annotated[list[float] | None, typer.Option(
+        help="Guilt prevalences for the innocent share's sensitivity (repeatable).")] = None,
+    posterior: Annotated[int | None, typer.Option(
+        min=0, help="Parameter sets drawn from the shipped posterior for the headline's "
+                    "interval over the posterior (default: --reps, when the scenario's "
+                    "calibration ships one).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Compare a scenario with the archival record, figure by figure."""
+    from purgesim.history_check import against_history
+
+    sc = load(scenario, scale=scale)
+    with bar() as shown:
+        task = shown.add_task("running", total=None)
+        report = against_history(
+            sc, reps=reps, first_seed=seed, prevalences=prevalence, posterior=posterior,
+            progress=lambda done, total: shown.update(task, completed=done, total=total),
+            warn=lambda line: err.print(f"warning: {line}", markup=False))
+    if as_json:
+        sys.stdout.write(json.dumps(report) + "\n")
+        return
+    _print_figures(report, reps)
+    e = report["errors"]
+    out.print(f"mean absolute error: calibration targets {_pct(e['targets'])}, "
+              f"figures not fitted {_pct(e['not_targets'])}"
+              + ("" if report["targets"] else " (no calibration config named by the scenario)"))
+    for over, h in ((f"{reps} seed(s)", report["headline"]),
+                    (f"{report['posterior_draws']} posterior draws",
+                     report["headline_over_posterior"])):
+        if h is None:
+            continue
+        out.print(f"headline (mean, 90% interval over {over}): arrested "
+                  f"{h['arrested']['mean']:,.0f} ({h['arrested']['p05']:,.0f}-"
+                  f"{h['arrested']['p95']:,.0f}), shot {h['shot']['mean']:,.0f} "
+                  f"({h['shot']['p05']:,.0f}-{h['shot']['p95']:,.0f}), innocent share "
+                  f"{h['innocent_share']['mean']:.2%} ({h['innocent_share']['p05']:.2%}-"
+                  f"{h['innocent_share']['p95']:.2%})")
+    sens = Table(title="innocent share of the convicted against the assumed prevalence of guilt")
+    sens.add_column("guilty prevalence", justify="right")
+    sens.add_column("innocent share (mean, 90% interval)", justify="right")
+    for row in report["innocent_share_sensitivity"]:
+        sens.add_row(f"{row['guilty_prevalence']:g}",
+                     "n/a" if row["mean"] is None else
+                     f"{row['mean']:.2%} ({row['p05']:.2%}-{row['p95']:.2%})")
+    out.print(sens)
+
+
+def _print_figures(report: dict[str, Any], reps: int) -> None:
+    """The figures as a table, their sources as numbered notes under it."""
+    from purgesim.history import history_cells
+
+    table = Table(title=f"{report['scenario']} against the archives: mean and 90% interval "
+                  f"over {reps} seed(s) at 1:{report['scale']}")
+    for col in ("figure", "model", "90% interval", "history (range)", "error", "fit", "src"):
+        table.add_column(col, justify="left" if col in ("figure", "fit") else "right")
+    sources: list[str] = []
+    for row in report["figures"]:
+        cells = history_cells(row)
+        if cells["source"] not in sources:
+            sources.append(cells["source"])
+        table.add_row(cells["figure"], cells["model"], cells["interval"], cells["history"],
+                      cells["error"], cells["fit"], str(sources.index(cells["source"]) + 1))
+    out.print(table)
+    for i, source in enumerate(sources, 1):
+        out.print(f"  [{i}] {source}", highlight=False, soft_wrap=True)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"

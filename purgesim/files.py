@@ -1,0 +1,87 @@
+"""Writing files safely, and where this code comes from.
+
+Every file purgesim writes (results, reports, exports, calibration output) goes through
+:func:`atomic_write`: it is written to a temporary name in the same folder and then renamed,
+so an interrupted write never leaves a half-written file under the real name, and a reader
+never sees one.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+_fallback_lock = threading.Lock()
+_fallback_umask: int | None = None
+
+
+def umask() -> int:
+    """The process's umask, read without changing it where the system allows."""
+    try:
+        # Linux 4.7+ reports it; setting the umask to read it would race with other threads
+        # creating files
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return _umask_by_setting()
+
+
+def _umask_by_setting() -> int:
+    # Elsewhere the only way is to set it and set it back: done once, under a lock, and only
+    # when a file is first written (not at import)
+    global _fallback_umask
+    with _fallback_lock:
+        if _fallback_umask is None:
+            mask = os.umask(0o022)
+            os.umask(mask)
+            _fallback_umask = mask
+        return _fallback_umask
+
+
+def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
+    """Call ``write(tmp)`` to write a temporary file beside ``path``, then rename it to
+    ``path``; on any error the temporary file is removed and ``path`` is left as it was.
+    The file gets the mode a newly created file would get (0666 less the umask)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        # mkstemp makes the file private (0600)
+        os.chmod(tmp, 0o666 & ~umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically."""
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
+
+
+@functools.cache
+def git_commit() -> str | None:
+    """The git commit of the checkout this package runs from, or None outside one (an
+    installed wheel) or without git. Asked once per process."""
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+            cwd=Path(__file__).parent,
+        ).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
