@@ -53,7 +53,7 @@ _ALLOWED = "allowed: a folder written by `purgesim run --out` (or one seed-N fol
 # of the engine's event table.
 _PLAIN = {"person": np.int64, "week": np.int16, "taint": np.uint8, "generation": np.int16,
           "tortured": np.bool_, "confessed": np.bool_, "named": np.int16, "guilty": np.bool_,
-          "weight": np.int32}
+          "weight": np.int32, "case": np.int64}
 _LABELS = {"occupation": (OCCUPATIONS, np.uint8), "operation": (OPERATIONS, np.int8),
            "source": (SOURCES, np.int8), "sentence": (SENTENCES, np.int8)}
 _WEEKS = {"sentence_date": "sentence_week", "died_date": "died_week",
@@ -61,7 +61,9 @@ _WEEKS = {"sentence_date": "sentence_week", "died_date": "died_week",
 EVENT_COLUMNS = ("person", "week", "date", "region", "occupation", "taint", "operation",
                  "source", "parent", "generation", "tortured", "confessed", "named", "sentence",
                  "sentence_date", "guilty", "died_date", "released_date", "weight")
-"""The columns of ``events.parquet``, in order."""
+"""The columns of ``events.parquet`` that every saved run has, in order."""
+LATER_EVENT_COLUMNS = ("case",)
+"""Columns added since, after those (read when a run has them)."""
 WEEKLY_KEYS = ("week", "date", "region")
 
 
@@ -235,6 +237,8 @@ class Result:
             "elite": self._elite(arrest_year, cat1),
             "economy": self._economy(),
             "reproduction": self.reproduction(),
+            "cases": cases(c["case"], w) if "case" in c else None,
+            "discrimination": discrimination(convicted, sentence >= 0, c["guilty"], w),
         }
 
     # ------------------------------------------------------------------ the cascade
@@ -329,6 +333,7 @@ class Result:
             "died_date": nullable(c["died_week"], dates=True),
             "released_date": nullable(c["released_week"], dates=True),
             "weight": c["weight"],
+            "case": c["case"],  # the row of the arrest that opened the case (a group case)
         })
 
     def weekly_table(self) -> pa.Table:
@@ -422,7 +427,8 @@ def _read_events(events: pa.Table, start: dt.date, regions: tuple[str, ...]
                  ) -> dict[str, np.ndarray]:
     """The event table as the engine's arrays of codes (-1 for what has not happened)."""
     columns: dict[str, np.ndarray] = {}
-    for name in EVENT_COLUMNS:
+    for name in EVENT_COLUMNS + tuple(c for c in LATER_EVENT_COLUMNS
+                                      if c in events.column_names):
         column = events.column(name)
         if name in _PLAIN:
             columns[name] = column.to_numpy(zero_copy_only=False).astype(_PLAIN[name])
@@ -436,6 +442,46 @@ def _read_events(events: pa.Table, start: dt.date, regions: tuple[str, ...]
         elif name == "parent":
             columns[name] = column.fill_null(-1).to_numpy().astype(np.int64)
     return columns
+
+
+# ---------------------------------------------------------------------- cases and verdicts
+def cases(case: np.ndarray, weight: np.ndarray) -> dict[str, float | int]:
+    """The group cases of a run: how many (real cases: an agent's case stands for as many as
+    the agent who opened it), their sizes in people (weighted like the count), and the share
+    of the arrested in cases of two or more."""
+    opened = np.flatnonzero(case == np.arange(len(case)))  # rows that opened a case
+    size = np.bincount(case, minlength=len(case))[opened].astype(float)
+    founders = weight[opened].astype(float)
+    if len(opened) == 0:
+        return {"count": 0, "mean_size": 0.0, "median_size": 0.0, "p90_size": 0.0,
+                "share_in_groups": 0.0}
+    order = np.argsort(size, kind="stable")
+    cumulative = np.cumsum(founders[order]) / founders.sum()
+    in_groups = weight[(np.bincount(case, minlength=len(case)) >= 2)[case]].sum()
+
+    def quantile(q: float) -> float:
+        return float(size[order][np.searchsorted(cumulative, q)])
+
+    return {"count": int(founders.sum()),
+            "mean_size": round(float(np.average(size, weights=founders)), 4),
+            "median_size": quantile(0.5), "p90_size": quantile(0.9),
+            "share_in_groups": round(float(in_groups / max(weight.sum(), 1)), 6)}
+
+
+def discrimination(convicted: np.ndarray, decided: np.ndarray, guilty: np.ndarray,
+                   weight: np.ndarray) -> float | None:
+    """How much likelier the verdicts made a guilty arrested person's conviction than an
+    innocent's: the share of the guilty among the decided cases who were convicted, over the
+    same share of the innocent (1: verdicts blind to guilt). None when no guilty (or no
+    innocent) person's case was decided, or no innocent was convicted."""
+    w = weight.astype(float)
+    g, i = decided & guilty, decided & ~guilty
+    if w[g].sum() == 0 or w[i].sum() == 0:
+        return None
+    innocent_rate = w[i & convicted].sum() / w[i].sum()
+    if innocent_rate == 0:
+        return None
+    return round(float(w[g & convicted].sum() / w[g].sum() / innocent_rate), 4)
 
 
 # ---------------------------------------------------------------------- the cascade, on arrays

@@ -51,17 +51,26 @@ def test_weekly_series_add_up_to_the_event_table(base):
 
 
 def test_cascade_records_parents_and_generations(base):
+    """A name has a parent, the confessor who gave it; a denunciation out of fear may have
+    one, the arrest in the denouncer's workplace that frightened him; nothing else has one."""
     c = base.columns
     named = c["source"] == SRC["named"]
-    assert named.any()
+    feared = (c["source"] == SRC["denunciation"]) & (c["parent"] >= 0)
+    assert named.any() and feared.any()
     assert np.all(c["parent"][named] >= 0) and np.all(c["generation"][named] >= 1)
-    assert np.all(c["parent"][~named] == -1) and np.all(c["generation"][~named] == 0)
-    # every parent was arrested earlier and confessed
+    others = ~named & ~feared
+    assert np.all(c["parent"][others] == -1) and np.all(c["generation"][others] == 0)
+    # every parent was arrested earlier; those who named someone confessed
     row_of = {p: i for i, p in enumerate(c["person"])}
+    for kind in (named, feared):
+        parents = np.array([row_of[p] for p in c["parent"][kind]])
+        assert np.all(c["week"][parents] < c["week"][kind])
+        assert np.array_equal(c["generation"][kind], c["generation"][parents] + 1)
     parents = np.array([row_of[p] for p in c["parent"][named]])
-    assert np.all(c["week"][parents] < c["week"][named])
     assert np.all(c["confessed"][parents])
-    assert np.array_equal(c["generation"][named], c["generation"][parents] + 1)
+    # a name joins its namer's case; everyone else opens one
+    assert np.array_equal(c["case"][named], c["case"][parents])
+    assert np.array_equal(c["case"][~named], np.flatnonzero(~named))
 
 
 def test_same_seed_same_events_other_seed_differs(base):

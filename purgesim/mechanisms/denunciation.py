@@ -17,10 +17,12 @@ above all) are the ones arrested. Because the NKVD's arrests raise fear where th
 loop can run away without any push from the centre when ``fear_workplace`` is high enough
 (with the other defaults, somewhere between 3 and 10 per week per recent arrest).
 
-The denouncer is not recorded as the arrest's ``parent``: parents are arrested people whose
-confessions named someone (the cascade of mechanism 6), and the reproduction number counts them.
-How much of the terror came from below is the ``denunciation`` (and ``remark``) share of
-arrests by source, and of chains by root source.
+A denunciation made out of fear of a workplace's recent arrests is recorded as the child of one
+of those arrests (its ``parent``, drawn among them): the arrest caused it, so the cascade's
+reproduction number counts it beside the names given under interrogation, and a runaway shows
+as a reproduction number above one. Denunciations at the region's base rate have no parent. How
+much of the terror came from below is the ``denunciation`` (and ``remark``) share of arrests by
+source, and of chains by root source.
 
 Cost: counts are drawn per region and per workplace with recent arrests, then each
 denunciation is worked out on its own; nothing is done per person.
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from purgesim.scenario import Scenario
     from purgesim.sim import Sim
 
+CAUSES = 1  # sub-stream: which recent arrest frightened each denouncer
 # Staff whose posts a denunciation could open (the head of any workplace is a boss too).
 BOSSES = (OCC["specialist"], OCC["manager"], OCC["officer"], *OFFICIALS)
 
@@ -113,20 +116,38 @@ class Denunciation(Mechanism):
         from_region = self._pick(pop.region_offsets[:-1], pop.region_offsets[1:], k_region, rng)
 
         # fear in workplaces with recent arrests: denounce before you are denounced
-        wp, counts = register.recent_workplace_arrests(p.fear_memory_weeks)
+        wp, counts, arrests = register.recent_arrests_by_workplace(p.fear_memory_weeks)
         k_wp = rng.poisson(p.fear_workplace * counts) if len(wp) else np.empty(0, np.int64)
         from_wp = self._pick(pop.workplace_offsets[wp], pop.workplace_offsets[wp + 1], k_wp, rng)
+        cause = np.concatenate([np.full(len(from_region), -1, dtype=np.int64),
+                                self._frightened_by(sim, counts, k_wp, arrests)])
 
         denouncers = np.concatenate([from_region, from_wp])
-        denouncers = denouncers[register.free(denouncers)]
+        free = register.free(denouncers)
+        denouncers, cause = denouncers[free], cause[free]
         if len(denouncers) == 0:
             return
         targets = self._targets(sim, denouncers, rng)
-        targets = targets[targets >= 0]
+        named = targets >= 0
+        targets, cause = targets[named], cause[named]
         if len(targets) == 0:
             return
-        register.accuse(targets, source=SRC["denunciation"], operation=OP["ordinary"], rng=rng)
+        # a denunciation out of fear belongs to the arrest that caused the fear: it is that
+        # arrest's child in the cascade (its reproduction number counts it)
+        register.accuse(targets, source=SRC["denunciation"], operation=OP["ordinary"], rng=rng,
+                        cause=cause)
         register.count("denunciations", targets)
+
+    def _frightened_by(self, sim: Sim, counts: np.ndarray, k: np.ndarray,
+                       arrests: np.ndarray) -> np.ndarray:
+        """For each of the ``k[i]`` denouncers of workplace ``i`` (in :meth:`_pick`'s order),
+        the event row of one of the ``counts[i]`` recent arrests there (``arrests``, grouped
+        by workplace), drawn from a stream of its own so the other draws stay as they were."""
+        drawn = np.flatnonzero(k)
+        block = np.repeat(drawn, k[drawn])
+        first = np.cumsum(counts) - counts
+        u = sim.rng(self.name, CAUSES).random(len(block))
+        return arrests[first[block] + (u * counts[block]).astype(np.int64)]
 
     def _pick(self, lo: np.ndarray, hi: np.ndarray, k: np.ndarray, rng: np.random.Generator
               ) -> np.ndarray:

@@ -124,8 +124,7 @@ class Interrogation(Mechanism):
         elite_case = (operation == OP["elite"]) & ~self._elite(pop, named)
         operation[elite_case] = OP["ordinary"]
         register.accuse(named, source=SRC["named"], operation=operation, rng=rng,
-                        parent=ev["person"][namer_row],
-                        generation=ev["generation"][namer_row] + 1)
+                        cause=namer_row)
 
     def _choose(self, sim: Sim, namer: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One name per entry of ``namer``: a contact, weighted toward the plausible."""

@@ -216,21 +216,19 @@ class Operations(Mechanism):
                     op[op == fallback] = OP[limited_running[0]]
                 rows = register.arrest(entries["person"], operation=op,
                                        source=entries["source"], lag_weeks=lags[op], rng=rng,
-                                       parent=entries["parent"],
-                                       generation=entries["generation"])
+                                       cause=entries["cause"])
                 budget -= register.events["weight"][rows].sum() / scale
                 ops = register.events["operation"][rows]
                 for name in limited_running:
                     counted = register.events["weight"][rows][ops == OP[name]].sum()
                     limits.arrested[r] += counted / scale
 
-            # 2. card-file sweeps, operation by operation
+            # 2. card-file sweeps, operation by operation (without quotas there are none:
+            # arrests only on individual suspicion, MODEL.md section 5)
             for name, op in self.ops.items():
-                if not running[name]:
+                if not running[name] or not self.policy.limits:
                     continue
                 if op.limited:
-                    if not self.policy.limits:
-                        continue  # no quotas: no sweeps, arrests only on suspicion
                     start = sim.event_week(op.start) or 0
                     weeks_left = max(start + op.plan_weeks - sim.week, MIN_PACE_WEEKS)
                     if op.fill_weeks is not None:

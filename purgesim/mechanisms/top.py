@@ -149,8 +149,7 @@ class Top(Mechanism):
         pulled &= register.free(clients)
         clients, patron_row = clients[pulled], patron_row[pulled]
         register.accuse(clients, source=SRC["named"], operation=ev["operation"][patron_row],
-                        rng=rng, parent=ev["person"][patron_row],
-                        generation=ev["generation"][patron_row] + 1)
+                        rng=rng, cause=patron_row)
         register.count("tail_accusations", clients)
 
     # ------------------------------------------------------------------ (b) faction struggle

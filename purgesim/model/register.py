@@ -51,13 +51,18 @@ EVENT_COLUMNS: dict[str, np.dtype] = {
     "died_week": np.dtype(np.int16),
     "released_week": np.dtype(np.int16),
     "weight": np.dtype(np.int32),
+    "case": np.dtype(np.int64),
 }
-"""The arrest record's columns; -1 means "has not happened" in those of :data:`NOT_YET`."""
+"""The arrest record's columns; -1 means "has not happened" in those of :data:`NOT_YET`.
+``case`` is the row of the arrest that opened the case: a confessor's case holds those arrested
+on his naming (and his clients, the 'tail'), the group case of an 'organisation'."""
 NOT_YET = ("parent", "sentence", "sentence_week", "died_week", "released_week")
 SUSPECT_FIELDS: dict[str, type] = {
-    "person": np.int64, "parent": np.int64, "generation": np.int16, "operation": np.int8,
-    "source": np.int8, "week": np.int16, "evidence": np.float32,
+    "person": np.int64, "cause": np.int64, "operation": np.int8, "source": np.int8,
+    "week": np.int16, "evidence": np.float32,
 }
+"""An accusation: whom, the event row of the arrest that caused it (-1: none), the operation and
+source of the case, the week, and the evidence it carries."""
 ARREST_SERIES = tuple(f"arrests_{name}" for name in SOURCES)
 
 class EvidenceParams(Section):
@@ -96,7 +101,9 @@ class Register:
         self.this_week = np.empty(0, dtype=np.int64)
         """Event rows of this week's arrests."""
         self._due: dict[int, list[np.ndarray]] = {}
-        self._workplace_arrests: list[list[np.ndarray]] = [[] for _ in range(clock.weeks)]
+        # each week's arrests as (workplaces, event rows): the fear of the weeks that follow
+        self._workplace_arrests: list[list[tuple[np.ndarray, np.ndarray]]] = [
+            [] for _ in range(clock.weeks)]
         self._evidence = np.zeros(len(SOURCES))
         for name, value in evidence_by_source.items():
             self._evidence[SRC[name]] = value
@@ -140,37 +147,53 @@ class Register:
     # ------------------------------------------------------------------ arrests
     def arrest(self, ids: np.ndarray, *, operation: int | np.ndarray, source: int | np.ndarray,
                lag_weeks: float | np.ndarray, rng: np.random.Generator,
-               parent: np.ndarray | None = None, generation: np.ndarray | None = None
-               ) -> np.ndarray:
+               cause: np.ndarray | None = None) -> np.ndarray:
         """Arrest free people: add their event rows, hold them, and schedule their sentencing.
 
-        ``lag_weeks`` is the mean wait for a sentence (at least one week). Returns the rows."""
+        ``lag_weeks`` is the mean wait for a sentence (at least one week); ``cause`` the event
+        row of the arrest that led to each (who named or frightened whom; -1 for none): the
+        arrested person's parent, one generation down, and, for a name, in the same case.
+        Returns the rows."""
         ids = np.asarray(ids, dtype=np.int64)
-        ids = ids[self.status[ids] == FREE]
+        free = self.status[ids] == FREE
+        ids = ids[free]
         if len(ids) == 0:
             return np.empty(0, dtype=np.int64)
         pop = self.population
         week = self.clock.week
         lag = 1 + rng.poisson(np.maximum(np.asarray(lag_weeks, dtype=float) - 1.0, 0.0),
                               size=len(ids))
+        source = np.broadcast_to(source, len(free))[free]
+        cause = np.full(len(ids), -1) if cause is None else np.asarray(cause)[free]
+        parent = np.full(len(ids), -1, dtype=np.int64)
+        generation = np.zeros(len(ids), dtype=np.int64)
+        case = np.arange(len(self.events), len(self.events) + len(ids))  # each opens a case...
+        caused = np.flatnonzero(cause >= 0)
+        if len(caused):
+            by = cause[caused]
+            parent[caused] = self.events["person"][by]
+            generation[caused] = self.events["generation"][by] + 1
+            named = source[caused] == SRC["named"]  # ...but a name joins the namer's case
+            case[caused[named]] = self.events["case"][by[named]]
         rows = self.events.append(
             person=ids,
             week=np.full(len(ids), week),
             region=pop.region_of(ids),
             occupation=pop.occupation[ids],
             taint=pop.taint[ids],
-            operation=np.broadcast_to(operation, len(ids)),
-            source=np.broadcast_to(source, len(ids)),
-            parent=-1 if parent is None else parent,
-            generation=0 if generation is None else generation,
+            operation=np.broadcast_to(operation, len(free))[free],
+            source=source,
+            parent=parent,
+            generation=generation,
             guilty=(pop.flags[ids] & FLAG["guilty"]) > 0,
             weight=pop.weight(ids),
+            case=case,
         )
         self.status[ids] = HELD
         self.this_week = np.concatenate([self.this_week, rows])
         for due in np.unique(week + lag):
             self._due.setdefault(int(due), []).append(rows[week + lag == due])
-        self._workplace_arrests[week].append(pop.workplace_of(ids))
+        self._workplace_arrests[week].append((pop.workplace_of(ids), rows))
         src = self.events["source"][rows]
         for code in np.unique(src):
             self.record(ARREST_SERIES[code], rows[src == code])
@@ -202,9 +225,10 @@ class Register:
     # ------------------------------------------------------------------ accusations
     def accuse(self, people: np.ndarray, *, source: int | np.ndarray,
                operation: int | np.ndarray, rng: np.random.Generator,
-               parent: np.ndarray | None = None, generation: np.ndarray | None = None) -> int:
+               cause: np.ndarray | None = None) -> int:
         """Put free people on their regions' suspect queues, each accusation carrying the
-        evidence of its source (more against the really guilty, with noise). Returns how many
+        evidence of its source (more against the really guilty, with noise) and the event row
+        of the arrest that caused it (``cause``; -1 or None for none). Returns how many
         accusations were made."""
         people = np.asarray(people, dtype=np.int64)
         keep = (people >= 0) & (people < self.population.n)
@@ -220,8 +244,7 @@ class Register:
         self.suspects.push(
             self.population.region_of(people),
             person=people,
-            parent=np.full(k, -1) if parent is None else np.asarray(parent)[keep],
-            generation=np.zeros(k) if generation is None else np.asarray(generation)[keep],
+            cause=np.full(k, -1) if cause is None else np.asarray(cause)[keep],
             operation=np.broadcast_to(np.asarray(operation), len(keep))[keep],
             source=source,
             week=np.full(k, self.clock.week),
@@ -239,12 +262,24 @@ class Register:
     def recent_workplace_arrests(self, weeks: int) -> tuple[np.ndarray, np.ndarray]:
         """Workplaces with arrests (agents) in the last ``weeks`` weeks including this one,
         and their counts: the fear that drives denunciation and reporting."""
+        workplaces, counts, _ = self.recent_arrests_by_workplace(weeks)
+        return workplaces, counts
+
+    def recent_arrests_by_workplace(self, weeks: int
+                                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """As :meth:`recent_workplace_arrests`, with the event rows of those arrests, grouped
+        by workplace in the same order (the first ``counts[0]`` rows are the first
+        workplace's): who frightened whom."""
         week = self.clock.week
         chunks = [c for w in range(max(0, week - weeks + 1), week + 1)
                   for c in self._workplace_arrests[w]]
         if not chunks:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        return np.unique(np.concatenate(chunks), return_counts=True)
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty, empty
+        workplaces = np.concatenate([c[0] for c in chunks])
+        rows = np.concatenate([c[1] for c in chunks])
+        unique, counts = np.unique(workplaces, return_counts=True)
+        return unique, counts, rows[np.argsort(workplaces, kind="stable")]
 
     def recent_region_arrests_per_thousand(self, weeks: int) -> np.ndarray:
         """Real arrests per thousand people in each region over the last ``weeks`` weeks."""

@@ -17,7 +17,8 @@ class Policy:
     """The policy in force this week, set by the centre (mechanism 1) by date."""
 
     limits: bool = True
-    """Limits (quotas) from the centre are in force; off: arrests only on suspicion."""
+    """Limits (quotas) from the centre, and the card-file sweeps of every operation, are in
+    force; off: arrests only on individual suspicion (no quotas, MODEL.md section 5)."""
     torture: bool = False
     """Physical methods are permitted in interrogation."""
     troikas: bool = True
