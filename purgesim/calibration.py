@@ -152,8 +152,10 @@ class Model:
         values = {t: 0.0 for t in c.targets}
         for seed in c.seeds:
             result = run(c.scenario, scale=c.scale, seed=seed, **overrides(dict(params)))
+            summary = result.summary() if any(BY_KEY[t].compute is None for t in c.targets) \
+                else {}
             for t in c.targets:
-                values[t] += BY_KEY[t].compute(result) / len(c.seeds)
+                values[t] += BY_KEY[t].value(result, summary) / len(c.seeds)
         return values
 
 

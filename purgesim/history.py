@@ -3,9 +3,8 @@
 Each comparable figure says how to compute it from a run's event table (in real people), which
 historical row it is compared with, and, where the sources disagree, which row gives the range.
 The annual components of the sources do not always add up to their totals, so every figure is
-compared on its own. :func:`against_history` is ``purgesim history``: the figures over several
-seeds, the headline over seeds and over the shipped posterior, and the innocent share's
-sensitivity to the assumed prevalence of guilt.
+compared on its own. Figures at the top (the Central Committee, the Congress, the army) are
+read from the run's summary. ``purgesim history`` runs it (:mod:`purgesim.history_check`).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import numpy as np
 
 from purgesim import datasets
 from purgesim import weeks as clock
-from purgesim.vocab import NATIONAL_OPERATIONS, OP, SENT
+from purgesim.vocab import NATIONAL_OPERATIONS, OCC, OP, SENT
 
 if TYPE_CHECKING:
     from purgesim.results import Result
@@ -31,9 +30,20 @@ class Comparable:
     key: str
     """Row of data/history.csv."""
     label: str
-    compute: Callable[[Result], float]
+    compute: Callable[[Result], float] | None = None
+    """How to compute it from a run's event table; or, instead:"""
+    summary: tuple[str, ...] = ()
+    """Where it is in the run's summary (the figures that need the population's flags)."""
     range_key: str | None = None
     """Another row giving the other end of the historical range, where sources differ."""
+
+    def value(self, result: Result, summary: dict[str, Any]) -> float:
+        if self.compute is not None:
+            return self.compute(result)
+        found: Any = summary
+        for key in self.summary:
+            found = found.get(key) if isinstance(found, dict) else None
+        return float("nan") if found is None else float(found)
 
 
 class _Events:
@@ -102,6 +112,17 @@ def _operation(kind: str, ops: tuple[int, ...]) -> Callable[[Result], float]:
     return compute
 
 
+def _occupation(occupation: str, lo: str, hi: str) -> Callable[[Result], float]:
+    """Arrests of people of an occupation between two dates."""
+
+    def compute(result: Result) -> float:
+        e = _Events(result)
+        return e.sum(e.arrested_between(lo, hi)
+                     & (result.columns["occupation"] == OCC[occupation]))
+
+    return compute
+
+
 def _ratio(numerator: Callable[[Result], float], denominator: Callable[[Result], float]
            ) -> Callable[[Result], float]:
     def compute(result: Result) -> float:
@@ -156,6 +177,25 @@ COMPARABLES: tuple[Comparable, ...] = (
     Comparable("national_ops_death_share", "national operations: shot / convicted",
                _ratio(_operation("cat1", NATIONAL), _operation("convicted", NATIONAL))),
 )
+COMPARABLES += (
+    Comparable("cc17_arrested_shot", "Central Committee of 1934 (139) shot",
+               summary=("elite", "central_committee_shot")),
+    Comparable("congress17_delegates_arrested", "17th Congress delegates (1,966) arrested",
+               summary=("elite", "congress_delegates_arrested")),
+    Comparable("army_arrested_excl_polit_1937_1938", "officers arrested, 1937-38",
+               summary=("elite", "officers_arrested"),
+               range_key="army_arrested_shiryaev_1937_sep1938"),
+    Comparable("army_discharged_1937", "officers discharged, 1937",
+               summary=("elite", "officers_discharged_1937")),
+    Comparable("army_discharged_1938", "officers discharged, 1938",
+               summary=("elite", "officers_discharged_1938")),
+    Comparable("army_reinstated_by_may1940",
+               "officers reinstated (model: to the end of 1939; record: to May 1940)",
+               summary=("elite", "officers_reinstated")),
+    Comparable("nkvd_staff_arrested_oct1936_aug1938",
+               "NKVD officers arrested, 1 Oct 1936 - 15 Aug 1938",
+               _occupation("nkvd", "1936-10-01", "1938-08-15")),
+)
 BY_KEY = {c.key: c for c in COMPARABLES}
 
 
@@ -165,8 +205,10 @@ def compare_runs(results: Sequence[Result], targets: Sequence[str] = ()) -> list
     calibration target."""
     rows = []
     history = datasets.history()
+    summaries = [r.summary() for r in results]
     for comp in COMPARABLES:
-        values = np.array([comp.compute(r) for r in results], dtype=float)
+        values = np.array([comp.value(r, s) for r, s in zip(results, summaries, strict=True)],
+                          dtype=float)
         fig = history[comp.key]
         mean = float(np.nanmean(values)) if len(values) else float("nan")
         row: dict[str, Any] = {

@@ -287,7 +287,22 @@ class Result:
             "officers_arrested": int(w[terror & (occupation == OCC["officer"])].sum()),
             "officials_arrested": int(w[terror & np.isin(occupation, OFFICIALS)].sum()),
             "nkvd_arrested": int(w[occupation == OCC["nkvd"]].sum()),
+            **self._army(),
         }
+
+    def _army(self) -> dict[str, int | None]:
+        """Officers discharged in 1937 and in 1938, and reinstated by the end of the run (real
+        people, from the army's weekly series; null in a run without them)."""
+        discharged = self.series.get("officers_discharged")
+        reinstated = self.series.get("officers_reinstated")
+        if discharged is None or reinstated is None:
+            return dict.fromkeys(("officers_discharged_1937", "officers_discharged_1938",
+                                  "officers_reinstated"))
+        year = clock.years(clock.dates(self.start, np.arange(self.weeks)))
+        per_week = discharged.sum(axis=1)
+        return {"officers_discharged_1937": int(per_week[year == 1937].sum()),
+                "officers_discharged_1938": int(per_week[year == 1938].sum()),
+                "officers_reinstated": int(reinstated.sum())}
 
     def _economy(self) -> dict[str, float | None]:
         output = self.series.get("output")

@@ -49,7 +49,7 @@ TAINT_BIT = {name: 1 << i for i, name in enumerate(TAINTS)}
 
 # Other per-person facts, one bit each in a byte per person.
 FLAGS: tuple[str, ...] = ("card_file", "party", "guilty", "informant", "delegate", "cc_member",
-                          "remarked")
+                          "remarked", "discharged")
 FLAG = {name: 1 << i for i, name in enumerate(FLAGS)}
 
 OPERATIONS: tuple[str, ...] = (

@@ -45,9 +45,11 @@ class GroupQueues:
         return chunks[0]
 
     def pop(self, r: int, k: int, available: Callable[[np.ndarray], np.ndarray], now: int,
-            patience: float, threshold: float = 0.0) -> dict[str, np.ndarray]:
+            patience: float, threshold: float = 0.0,
+            only: Callable[[np.ndarray], np.ndarray] | None = None) -> dict[str, np.ndarray]:
         """Remove and return up to ``k`` ids that are still ``available`` (a mask of ids) and
-        whose entries together score at least ``threshold``, in order of their first entry.
+        whose entries together score at least ``threshold``, in order of their first entry;
+        with ``only`` (a mask of ids), only such ids (the others wait).
 
         A returned entry is the id's first entry. Entries of ids no longer available, and
         entries older than ``patience``, are dropped; entries of ids below the threshold wait.
@@ -60,6 +62,8 @@ class GroupQueues:
         first, inverse = first_and_inverse(key[valid])
         score = np.bincount(inverse, weights=q[self._score][valid], minlength=len(first))
         ready = np.flatnonzero(score >= threshold - 1e-9)  # ids, in increasing order
+        if only is not None:
+            ready = ready[only(key[valid][first[ready]])]
         # the k whose first entry came first (first entries are distinct: any sort will do)
         taken_ids = ready[np.argsort(first[ready])[:k]]
         out = {f: q[f][valid[first[taken_ids]]] for f in self._fields}

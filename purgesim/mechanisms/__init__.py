@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from purgesim.mechanisms.aftermath import Aftermath
+from purgesim.mechanisms.army import Army
 from purgesim.mechanisms.camps import Camps
 from purgesim.mechanisms.centre import Centre
 from purgesim.mechanisms.denunciation import Denunciation
@@ -35,6 +36,7 @@ MECHANISMS: tuple[type[Mechanism], ...] = (
     Sentencing,  # 7
     Families,  # 8
     Top,  # 9
+    Army,  # 9
     Camps,  # 10
     Purgers,  # 11
     Aftermath,  # 11
@@ -48,7 +50,7 @@ def default_mechanisms(scenario: Scenario) -> list[Mechanism]:
 
 
 __all__ = [
-    "MECHANISMS", "Aftermath", "Camps", "Centre", "Denunciation", "Economy", "Families",
+    "MECHANISMS", "Aftermath", "Army", "Camps", "Centre", "Denunciation", "Economy", "Families",
     "Interrogation", "Mechanism", "Operations", "Purgers", "Remarks", "Sentencing", "Top",
     "default_mechanisms",
 ]

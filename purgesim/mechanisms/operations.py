@@ -31,7 +31,7 @@ from purgesim.params import (
     Taint,
     Weeks,
 )
-from purgesim.vocab import OP, SRC, TAINT_BIT
+from purgesim.vocab import FLAG, OP, SRC, TAINT_BIT
 
 if TYPE_CHECKING:
     from purgesim.scenario import Scenario
@@ -118,6 +118,7 @@ class Operations(Mechanism):
         pop = sim.population
         self.policy = sim.get(Policy)
         self.limits = sim.get(Limits)
+        self.flags = pop.flags
         sim.define_series("capacity")
         sim.define_series("evidence_needed", dtype=np.float64)
         rng = sim.rng(self.name + ".lists")
@@ -183,7 +184,6 @@ class Operations(Mechanism):
         pop = sim.population
         scale = sim.scenario.scale
         running = {name: self._running(sim, op) for name, op in self.ops.items()}
-        fallback = OP["ordinary"]
         lags = np.array([self.ops[name].sentence_lag_weeks if name in self.ops else 4.0
                          for name in OP])
         limits = self.limits
@@ -203,25 +203,14 @@ class Operations(Mechanism):
             budget = float(capacity[r])
             sweep_budget = float(sweeps[r])
 
-            # 1. named suspects, first in first out
-            entries = register.take_suspects(r, int(budget), self.nkvd.queue_patience_weeks,
-                                             float(threshold[r]))
-            if len(entries["person"]):
-                op = entries["operation"].astype(np.int64)
-                alive = np.array([running.get(name, False) for name in OP])
-                op = np.where(alive[op], op, fallback)
-                if limited_running and self.policy.limits:
-                    # while a limit runs, any suspect taken counts toward it ("the region
-                    # arrests to fulfil its limits, choosing from" the named, the denounced...)
-                    op[op == fallback] = OP[limited_running[0]]
-                rows = register.arrest(entries["person"], operation=op,
-                                       source=entries["source"], lag_weeks=lags[op], rng=rng,
-                                       cause=entries["cause"])
-                budget -= register.events["weight"][rows].sum() / scale
-                ops = register.events["operation"][rows]
-                for name in limited_running:
-                    counted = register.events["weight"][rows][ops == OP[name]].sum()
-                    limits.arrested[r] += counted / scale
+            # 1. suspects, first accused first: the Congress delegates on the lists of the
+            # centre's own apparatus (one real person each), then everyone else
+            for only, k in ((self._delegate, int(max(budget, 0.0) * scale)),
+                            (None, int(budget))):
+                entries = register.take_suspects(r, k, self.nkvd.queue_patience_weeks,
+                                                 float(threshold[r]), only)
+                budget -= self._arrest_suspects(sim, r, entries, running, limited_running,
+                                                lags, rng)
 
             # 2. card-file sweeps, operation by operation (without quotas there are none:
             # arrests only on individual suspicion, MODEL.md section 5)
@@ -271,6 +260,32 @@ class Operations(Mechanism):
                                                                      OP[name]) > 0
             else:
                 limits.backlog[r] = False
+
+    def _arrest_suspects(self, sim: Sim, r: int, entries: dict[str, np.ndarray],
+                         running: dict[str, bool], limited_running: list[str],
+                         lags: np.ndarray, rng: np.random.Generator) -> float:
+        """Arrest the suspects taken from region ``r``'s queue; returns the capacity used."""
+        if len(entries["person"]) == 0:
+            return 0.0
+        register = sim.register
+        fallback = OP["ordinary"]
+        op = entries["operation"].astype(np.int64)
+        alive = np.array([running.get(name, False) for name in OP])
+        op = np.where(alive[op], op, fallback)
+        if limited_running and self.policy.limits:
+            # while a limit runs, any suspect taken counts toward it ("the region arrests to
+            # fulfil its limits, choosing from" the named, the denounced...)
+            op[op == fallback] = OP[limited_running[0]]
+        rows = register.arrest(entries["person"], operation=op, source=entries["source"],
+                               lag_weeks=lags[op], rng=rng, cause=entries["cause"])
+        weight = register.events["weight"][rows]
+        ops = register.events["operation"][rows]
+        for name in limited_running:
+            self.limits.arrested[r] += weight[ops == OP[name]].sum() / sim.scenario.scale
+        return float(weight.sum() / sim.scenario.scale)
+
+    def _delegate(self, ids: np.ndarray) -> np.ndarray:
+        return (self.flags[ids] & FLAG["delegate"]) > 0
 
     def evidence_needed(self, sim: Sim, limited_running: list[str]) -> np.ndarray:
         """'Punish ten so that one does not go free': the evidence a queued suspect needs in

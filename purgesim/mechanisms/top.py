@@ -1,6 +1,7 @@
 """Mechanism 9, terror at the top and in the middle (MODEL.md section 3).
 
-Four parts, after the essay's overlay of purposes:
+Three parts, after the essay's overlay of purposes (the fourth, the army, is
+:mod:`purgesim.mechanisms.army`):
 
 (a) "A determined terrorizing of the 'middle management'": the arrest of an official or manager
     pulls in his clients, the patron-client "tail". Each client of a man arrested this week
@@ -16,10 +17,6 @@ Four parts, after the essay's overlay of purposes:
 (c) "Police killing or disappearing those raising political disagreements": party members
     voice a disagreement at a weekly rate and are accused for it (a remark; a Congress delegate
     goes on the lists at the top). Nothing is accused when speech is tolerated.
-(d) The Red Army's officer corps, its own population with its own losses: from the trial of
-    Tukhachevsky to the stop decree a weekly share of the officers is arrested directly, on the
-    Military Collegium's lists.
-
 Clients of weight-1 patrons (the elite) are ordinary agents standing for ``scale`` people, so a
 tail link from the elite is thinned by the ratio of weights: the expected count of real people
 pulled in stays right at every scale.
@@ -32,7 +29,6 @@ from typing import TYPE_CHECKING, Annotated
 import numpy as np
 from pydantic import Field
 
-from purgesim.model.casework import elite_operation, pick_free, sentence_lag
 from purgesim.model.mechanism import Mechanism
 from purgesim.model.state import Policy
 from purgesim.params import EventId, NonNegative, Probability, Section
@@ -43,7 +39,7 @@ if TYPE_CHECKING:
     from purgesim.sim import Sim
 
 PATRONS = (OCC["manager"], *OFFICIALS)
-TAILS, FACTION, DISSENT, ARMY = range(4)  # sub-streams: each part's draws stay its own
+TAILS, FACTION, DISSENT = range(3)  # sub-streams: each part's draws stay its own
 
 
 class TopParams(Section):
@@ -61,10 +57,6 @@ class TopParams(Section):
     """Ground truth: share of the Central Committee really conspiring (0: no conspiracy)."""
     dissent_rate: Probability
     """Weekly probability that a party member voices a disagreement that is reported."""
-    officers_event: EventId | None = "red_army_purge"
-    officers_weekly_share: Probability
-    """Weekly share of the officer corps (its 1937 size) arrested during the army purge, from
-    ``officers_event`` until the stop decree."""
     cc_former_oppositionists: Annotated[int, Field(ge=0)]
     """Central Committee members marked with the 'oppositionist' taint (the rest are cleared):
     the targets that ``faction_oppositionist_odds`` favours."""
@@ -73,7 +65,7 @@ class TopParams(Section):
 
 class Top(Mechanism):
     name = "top"
-    does = "officials' client 'tails'; faction accusations in the CC; party dissent; army purge"
+    does = "officials' client 'tails'; faction accusations in the CC; party dissent"
     sections = {"top": TopParams}
     needs = (Policy,)
 
@@ -112,8 +104,6 @@ class Top(Mechanism):
             self._faction(sim, sim.rng(self.name, FACTION))
         if not self.policy.speech_tolerated:
             self._dissent(sim, sim.rng(self.name, DISSENT))
-        if self._between(sim, self.p.officers_event, "stop_decree"):
-            self._army(sim, sim.rng(self.name, ARMY))
 
     @staticmethod
     def _between(sim: Sim, start: str | None, end: str | None) -> bool:
@@ -188,13 +178,3 @@ class Top(Mechanism):
         sim.register.accuse(speakers, source=np.where(delegate, SRC["elite"], SRC["remark"]),
                             operation=np.where(delegate, OP["elite"], OP["ordinary"]), rng=rng)
         sim.register.count("dissent_accusations", speakers)
-
-    # ------------------------------------------------------------------ (d) the army
-    def _army(self, sim: Sim, rng: np.random.Generator) -> None:
-        k = int(rng.poisson(self.p.officers_weekly_share * len(self.officers)))
-        officers = pick_free(self.officers, k, sim.register.status, rng)
-        if len(officers) == 0:
-            return
-        op = elite_operation(sim)
-        sim.register.arrest(officers, operation=op, source=SRC["elite"],
-                            lag_weeks=sentence_lag(sim, op), rng=rng)

@@ -16,6 +16,7 @@ of suspects waiting at the end of each week.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -225,11 +226,11 @@ class Register:
     # ------------------------------------------------------------------ accusations
     def accuse(self, people: np.ndarray, *, source: int | np.ndarray,
                operation: int | np.ndarray, rng: np.random.Generator,
-               cause: np.ndarray | None = None) -> int:
+               cause: np.ndarray | None = None, evidence: float | None = None) -> int:
         """Put free people on their regions' suspect queues, each accusation carrying the
-        evidence of its source (more against the really guilty, with noise) and the event row
-        of the arrest that caused it (``cause``; -1 or None for none). Returns how many
-        accusations were made."""
+        evidence of its source (or ``evidence``; more against the really guilty, with noise)
+        and the event row of the arrest that caused it (``cause``; -1 or None for none).
+        Returns how many accusations were made."""
         people = np.asarray(people, dtype=np.int64)
         keep = (people >= 0) & (people < self.population.n)
         keep[keep] = self.status[people[keep]] == FREE
@@ -239,8 +240,9 @@ class Register:
             return 0
         guilty = (self.population.flags[people] & FLAG["guilty"]) > 0
         source = np.broadcast_to(np.asarray(source), len(keep))[keep]
-        evidence = (self._evidence[source] + self._guilt_bonus * guilty
-                    + self._noise * (2.0 * rng.random(k) - 1.0))
+        base = self._evidence[source] if evidence is None else evidence
+        weight = (base + self._guilt_bonus * guilty
+                  + self._noise * (2.0 * rng.random(k) - 1.0))
         self.suspects.push(
             self.population.region_of(people),
             person=people,
@@ -248,15 +250,18 @@ class Register:
             operation=np.broadcast_to(np.asarray(operation), len(keep))[keep],
             source=source,
             week=np.full(k, self.clock.week),
-            evidence=np.maximum(evidence, 0.0),
+            evidence=np.maximum(weight, 0.0),
         )
         return k
 
-    def take_suspects(self, region: int, k: int, patience: float, threshold: float
+    def take_suspects(self, region: int, k: int, patience: float, threshold: float,
+                      only: Callable[[np.ndarray], np.ndarray] | None = None
                       ) -> dict[str, np.ndarray]:
         """Up to ``k`` free suspects of ``region`` whose accusations carry ``threshold``
-        evidence, first accused first (see :meth:`GroupQueues.pop`)."""
-        return self.suspects.pop(region, k, self.free, self.clock.week, patience, threshold)
+        evidence, first accused first (only those ``only`` allows, if given; see
+        :meth:`GroupQueues.pop`)."""
+        return self.suspects.pop(region, k, self.free, self.clock.week, patience, threshold,
+                                 only)
 
     # ------------------------------------------------------------------ fear
     def recent_workplace_arrests(self, weeks: int) -> tuple[np.ndarray, np.ndarray]:

@@ -447,6 +447,12 @@ def _patron_client(regions: _Regions, occupation: np.ndarray, flags: np.ndarray,
                     pool = cc
                 patron_of[np.searchsorted(patron_ids, mine)] = _by_weight(
                     pool, len(mine), regions, rng)
+            if level == 1:
+                # the elite's own network: the Congress delegates who led the regions were the
+                # clients of the Central Committee, whose members made and unmade them
+                delegates = clients[(flags[clients] & FLAG["delegate"]) > 0]
+                patron_of[np.searchsorted(patron_ids, delegates)] = cc[
+                    rng.integers(0, len(cc), len(delegates))]
         else:
             not_cc = clients[(flags[clients] & FLAG["cc_member"]) == 0]
             patron_of[np.searchsorted(patron_ids, not_cc)] = cc[
