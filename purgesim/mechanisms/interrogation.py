@@ -46,7 +46,8 @@ class InterrogationParams(Section):
     plausibility: dict[Literal["tainted", "official", "party", "card_file"], NonNegative]
     """Relative odds that a person is named, by what makes the accusation plausible."""
     card_file_topup: Probability
-    """Share of names the investigator supplies from the card file instead."""
+    """For each name a confessor gives, the probability that the investigator adds one from
+    the card file of the confessor's region ("topped up with names from the card file")."""
 
 
 
@@ -107,6 +108,11 @@ class Interrogation(Mechanism):
         namer_row = np.repeat(confessors, k)
         namer = ev["person"][namer_row]
         named = self._choose(sim, namer, rng)
+        # the investigator tops the names up from the card file
+        extra = rng.random(len(namer_row)) < self.p.card_file_topup
+        namer_row = np.concatenate([namer_row, namer_row[extra]])
+        named = np.concatenate([named, self._from_card_file(pop, namer[extra], rng)])
+        namer = ev["person"][namer_row]
         ok = (named >= 0) & (named != namer)
         ok[ok] = register.free(named[ok])
         # A weight-1 person (a delegate) naming an agent who stands for `scale` people names one
@@ -156,17 +162,18 @@ class Interrogation(Mechanism):
             todo = todo[~take & have]
             if len(todo) == 0:
                 break
-        # the investigator replaces some names with people from the card file
-        swap = rng.random(m) < self.p.card_file_topup
-        if np.any(swap):
-            region = pop.region_of(namer[swap])
-            lo, hi = self.card_bounds[region], self.card_bounds[region + 1]
-            pick = lo + (rng.random(len(region)) * (hi - lo)).astype(np.int64)
-            has = hi > lo
-            replaced = chosen[swap]
-            replaced[has] = pop.card_file[np.minimum(pick[has], len(pop.card_file) - 1)]
-            chosen[swap] = replaced
         return chosen
+
+    def _from_card_file(self, pop: Population, namer: np.ndarray, rng: np.random.Generator
+                        ) -> np.ndarray:
+        """One person of the card file of each namer's region (-1 where it is empty)."""
+        region = pop.region_of(namer)
+        lo, hi = self.card_bounds[region], self.card_bounds[region + 1]
+        pick = lo + (rng.random(len(region)) * (hi - lo)).astype(np.int64)
+        found = np.full(len(namer), -1, dtype=np.int64)
+        has = hi > lo
+        found[has] = pop.card_file[np.minimum(pick[has], len(pop.card_file) - 1)]
+        return found
 
     @staticmethod
     def _elite(pop: Population, ids: np.ndarray) -> np.ndarray:
