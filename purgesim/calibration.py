@@ -77,13 +77,16 @@ class CalibrationConfig(BaseModel):
     scale: Annotated[int, Field(ge=1)]
     seeds: Annotated[list[int], Field(min_length=1)]
     targets: Annotated[list[str], Field(min_length=1)]
+    tuned_by_hand: list[str] = []
+    """Figures that parameters of the scenario outside this fit were set to by hand: reported
+    as targets too, never as tests of the model."""
     parameters: dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]]
     """Uniform prior of each parameter: [low, high]."""
     abc: Abc = Abc()
     selection: Selection | None = None
     """Without it, the shipped particle is the central one nearest the targets at ``scale``."""
 
-    @field_validator("targets")
+    @field_validator("targets", "tuned_by_hand")
     @classmethod
     def _known_targets(cls, value: list[str]) -> list[str]:
         unknown = [t for t in value if t not in BY_KEY]

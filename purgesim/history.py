@@ -36,6 +36,10 @@ class Comparable:
     """Where it is in the run's summary (the figures that need the population's flags)."""
     range_key: str | None = None
     """Another row giving the other end of the historical range, where sources differ."""
+    kind: str = "independent"
+    """What the figure is, unless a calibration fitted it (then it is a target): "derived"
+    (mostly a sum or ratio of the usual targets), "echo" (set by an input), or
+    "independent"."""
 
     def value(self, result: Result, summary: dict[str, Any]) -> float:
         if self.compute is not None:
@@ -150,9 +154,11 @@ COMPARABLES: tuple[Comparable, ...] = (
     Comparable("arrested_1oct1936_1nov1938", "arrests, 1 Oct 1936 - 1 Nov 1938",
                _window("arrested", CERTIFICATE_END)),
     Comparable("convicted_1oct1936_1nov1938", "convictions, 1 Oct 1936 - 1 Nov 1938",
-               _window("convicted", CERTIFICATE_END)),
+               _window("convicted", CERTIFICATE_END),
+               kind="derived"),
     Comparable("vmn_1oct1936_1nov1938", "death sentences, 1 Oct 1936 - 1 Nov 1938",
-               _window("cat1", CERTIFICATE_END)),
+               _window("cat1", CERTIFICATE_END),
+               kind="derived"),
     Comparable("arrested_order00447_by_1nov1938", "arrests under 00447 by 1 Nov 1938",
                _window("arrested", CERTIFICATE_END, KULAK)),
     Comparable("arrested_national_orders_by_1nov1938",
@@ -168,14 +174,18 @@ COMPARABLES: tuple[Comparable, ...] = (
     Comparable("o00447_executed_final", "00447 executions", _operation("cat1", KULAK),
                range_key="o00447_executed_roginsky_petrov_est_mid"),
     Comparable("national_ops_convicted", "national operations convicted",
-               _operation("convicted", NATIONAL)),
+               _operation("convicted", NATIONAL),
+               kind="derived"),
     Comparable("national_ops_shot", "national operations shot", _operation("cat1", NATIONAL)),
     Comparable("ratio_convicted_to_arrested", "convicted / arrested (certificate window)",
-               _ratio(_window("convicted", CERTIFICATE_END), _window("arrested", CERTIFICATE_END))),
+               _ratio(_window("convicted", CERTIFICATE_END), _window("arrested", CERTIFICATE_END)),
+               kind="derived"),
     Comparable("ratio_death_to_convicted", "death sentences / convicted (certificate window)",
-               _ratio(_window("cat1", CERTIFICATE_END), _window("convicted", CERTIFICATE_END))),
+               _ratio(_window("cat1", CERTIFICATE_END), _window("convicted", CERTIFICATE_END)),
+               kind="derived"),
     Comparable("national_ops_death_share", "national operations: shot / convicted",
-               _ratio(_operation("cat1", NATIONAL), _operation("convicted", NATIONAL))),
+               _ratio(_operation("cat1", NATIONAL), _operation("convicted", NATIONAL)),
+               kind="derived"),
 )
 COMPARABLES += (
     Comparable("cc17_arrested_shot", "Central Committee of 1934 (139) shot",
@@ -191,7 +201,11 @@ COMPARABLES += (
                summary=("elite", "officers_discharged_1938")),
     Comparable("army_reinstated_by_may1940",
                "officers reinstated (model: to the end of 1939; record: to May 1940)",
-               summary=("elite", "officers_reinstated")),
+               summary=("elite", "officers_reinstated"), kind="echo"),
+    Comparable("o00447_cat1_limit_multiplier_final", "00447 limits, category 1: final / initial",
+               summary=("limits", "cat1_multiplier")),
+    Comparable("o00447_cat2_limit_multiplier_final", "00447 limits, category 2: final / initial",
+               summary=("limits", "cat2_multiplier")),
     Comparable("nkvd_staff_arrested_oct1936_aug1938",
                "NKVD officers arrested, 1 Oct 1936 - 15 Aug 1938",
                _occupation("nkvd", "1936-10-01", "1938-08-15")),
@@ -223,6 +237,7 @@ def compare_runs(results: Sequence[Result], targets: Sequence[str] = ()) -> list
             "source": fig.source,
             "confidence": fig.confidence,
             "target": comp.key in targets,
+            "kind": "target" if comp.key in targets else comp.kind,
         }
         if comp.range_key is not None:
             other = history[comp.range_key].value
@@ -235,21 +250,25 @@ def _clean(x: float) -> float | None:
     return None if np.isnan(x) else round(x, 6)
 
 
-def error_summary(rows: list[dict[str, Any]]) -> dict[str, float | None]:
-    """Mean absolute relative error over targets and, separately, over the other figures."""
-    out: dict[str, float | None] = {}
-    for name, chosen in (("targets", True), ("not_targets", False)):
-        errors = [abs(r["relative_error"]) for r in rows
-                  if r["target"] is chosen and r["relative_error"] is not None]
-        out[name] = round(float(np.mean(errors)), 4) if errors else None
-    return out
+KINDS = ("target", "echo", "derived", "independent")
+"""What a compared figure is: fitted; set by an input; mostly a sum or ratio of targets; or
+an outcome of the mechanisms that nothing fitted."""
 
+
+def error_summary(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Mean absolute relative error over the figures of each kind (None: no such figure)."""
+    out: dict[str, float | None] = {}
+    for kind in KINDS:
+        errors = [abs(r["relative_error"]) for r in rows
+                  if r["kind"] == kind and r["relative_error"] is not None]
+        out[kind] = round(float(np.mean(errors)), 4) if errors else None
+    return out
 
 
 def history_cells(row: dict[str, Any], range_sep: str = "-") -> dict[str, str]:
     """One row of :func:`compare_runs` as printed text: ``figure``, ``model`` (the mean),
     ``interval`` (90%), ``history`` (with its range, the ends joined by ``range_sep``),
-    ``error``, ``fit`` and ``source``. Ratios get three decimals, counts whole people."""
+    ``error``, ``kind`` and ``source``. Ratios get three decimals, counts whole people."""
     ratio = row["history"] < 2
 
     def fmt(v: float) -> str:
@@ -265,6 +284,6 @@ def history_cells(row: dict[str, Any], range_sep: str = "-") -> dict[str, str]:
                      else f"{fmt(row['model_p05'])}-{fmt(row['model_p95'])}"),
         "history": hist,
         "error": "n/a" if row["relative_error"] is None else f"{row['relative_error']:+.1%}",
-        "fit": "target" if row["target"] else "",
+        "kind": row["kind"],
         "source": f"{row['source']} [{row['confidence']}]",
     }

@@ -46,9 +46,10 @@ def calibration_of(ref: str | None, warn: Callable[[str], None] | None = None
 
 def calibration_targets(ref: str | None, warn: Callable[[str], None] | None = None
                         ) -> list[str]:
-    """The figures the named calibration fitted (none if it cannot be read)."""
+    """The figures the named calibration fitted, and those it says parameters outside the fit
+    were set to by hand (none if it cannot be read)."""
     config = calibration_of(ref, warn)
-    return list(config.targets) if config is not None else []
+    return [*config.targets, *config.tuned_by_hand] if config is not None else []
 
 
 def against_history(scenario: Scenario, reps: int = 5, first_seed: int | None = None,
@@ -65,7 +66,8 @@ def against_history(scenario: Scenario, reps: int = 5, first_seed: int | None = 
     first = scenario.seed if first_seed is None else first_seed
     seeds = list(range(first, first + reps))
     calibration = calibration_of(scenario.calibration, warn)
-    targets = calibration.targets if calibration is not None else []
+    targets = ([*calibration.targets, *calibration.tuned_by_hand] if calibration is not None
+               else [])
     prevalences = list(prevalences or DEFAULT_PREVALENCES)
     # the posterior belongs to the calibrated scenario itself: a counterfactual built on it may
     # change the very parameters a draw would set

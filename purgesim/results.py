@@ -237,6 +237,7 @@ class Result:
             "elite": self._elite(arrest_year, cat1),
             "economy": self._economy(),
             "reproduction": self.reproduction(),
+            "limits": self._limits(),
             "cases": cases(c["case"], w) if "case" in c else None,
             "discrimination": discrimination(convicted, sentence >= 0, c["guilty"], w),
         }
@@ -289,6 +290,23 @@ class Result:
             "nkvd_arrested": int(w[occupation == OCC["nkvd"]].sum()),
             **self._army(),
         }
+
+    def _limits(self) -> dict[str, Any] | None:
+        """How far Order 00447's limits rose: their final total over their initial total, for
+        each category, in the USSR and in each region (null without limits in the run)."""
+        cat1, cat2 = self.series.get("limit_cat1"), self.series.get("limit_cat2")
+        if cat1 is None or cat2 is None or cat1[0].sum() <= 0 or cat2[0].sum() <= 0:
+            return None
+
+        def ratio(series: np.ndarray) -> float:
+            return round(float(series[-1].sum() / series[0].sum()), 4)
+
+        by_region = {name: {"cat1": round(float(cat1[-1, r] / cat1[0, r]), 4) if cat1[0, r] else
+                            None, "cat2": round(float(cat2[-1, r] / cat2[0, r]), 4)
+                            if cat2[0, r] else None}
+                     for r, name in enumerate(self.region_names)}
+        return {"cat1_multiplier": ratio(cat1), "cat2_multiplier": ratio(cat2),
+                "by_region": by_region}
 
     def _army(self) -> dict[str, int | None]:
         """Officers discharged in 1937 and in 1938, and reinstated by the end of the run (real

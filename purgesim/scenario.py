@@ -100,19 +100,25 @@ class ScenarioBase(Section):
 
 
 def _event_references(model: BaseModel, where: str) -> list[tuple[str, Any]]:
-    """(dotted field, value) of every field that names a calendar event, in every table."""
+    """(dotted field, value) of every field that names a calendar event, in every table: a
+    field of type EventId (or None), and the keys of a table keyed by EventId."""
     out: list[tuple[str, Any]] = []
     for name, info in type(model).model_fields.items():
         if name == "calendar":
             continue
         value = getattr(model, name)
         here = f"{where}{name}"
-        if info.annotation == EventId or EventId in get_args(info.annotation):
+        annotation = info.annotation
+        if annotation == EventId or (get_origin(annotation) is not dict
+                                     and EventId in get_args(annotation)):
             out.append((here, value))
+        elif get_origin(annotation) is dict and get_args(annotation)[0] == EventId:
+            out += [(f"{here}.{key}", key) for key in value]
         elif isinstance(value, BaseModel):
             out += _event_references(value, here + ".")
-        elif isinstance(value, dict):
-            for key, item in value.items():
+        elif isinstance(value, dict | list):
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
                 if isinstance(item, BaseModel):
                     out += _event_references(item, f"{here}.{key}.")
     return out

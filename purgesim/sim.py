@@ -78,7 +78,7 @@ class Sim(engine.Sim):
         self.register.close_week()
 
     def finish(self) -> Result:
-        return Result(self.scenario, self.population, self.register.events.columns(),
+        return Result(self.scenario, self.population, self.register.record_columns(),
                       self.series, dict(self.timings))
 
 

@@ -109,6 +109,7 @@ EVENTS: tuple[str, ...] = (
     "order_00593",
     "latvian_operation",
     "limits_extension_1938",
+    "ukraine_raise_1938",
     "national_operations_end",
     "order_00606",
     "order_00689",

@@ -42,9 +42,10 @@ def history(
         return
     _print_figures(report, reps)
     e = report["errors"]
-    out.print(f"mean absolute error: calibration targets {_pct(e['targets'])}, "
-              f"figures not fitted {_pct(e['not_targets'])}"
+    out.print("mean absolute error: " + ", ".join(f"{kind} {_pct(e[kind])}" for kind in e)
               + ("" if report["targets"] else " (no calibration config named by the scenario)"))
+    out.print("  target: fitted, or tuned by hand; echo: set by an input; derived: mostly a sum "
+              "or ratio of targets; independent: an outcome nothing fitted", style="dim")
     for over, h in ((f"{reps} seed(s)", report["headline"]),
                     (f"{report['posterior_draws']} posterior draws",
                      report["headline_over_posterior"])):
@@ -72,15 +73,15 @@ def _print_figures(report: dict[str, Any], reps: int) -> None:
 
     table = Table(title=f"{report['scenario']} against the archives: mean and 90% interval "
                   f"over {reps} seed(s) at 1:{report['scale']}")
-    for col in ("figure", "model", "90% interval", "history (range)", "error", "fit", "src"):
-        table.add_column(col, justify="left" if col in ("figure", "fit") else "right")
+    for col in ("figure", "model", "90% interval", "history (range)", "error", "kind", "src"):
+        table.add_column(col, justify="left" if col in ("figure", "kind") else "right")
     sources: list[str] = []
     for row in report["figures"]:
         cells = history_cells(row)
         if cells["source"] not in sources:
             sources.append(cells["source"])
         table.add_row(cells["figure"], cells["model"], cells["interval"], cells["history"],
-                      cells["error"], cells["fit"], str(sources.index(cells["source"]) + 1))
+                      cells["error"], cells["kind"], str(sources.index(cells["source"]) + 1))
     out.print(table)
     for i, source in enumerate(sources, 1):
         out.print(f"  [{i}] {source}", highlight=False, soft_wrap=True)

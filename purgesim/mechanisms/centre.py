@@ -1,19 +1,26 @@
 """Mechanism 1, the centre: policy switches by date, Order 00447's limits and the ratchet.
 
 Each region starts with the category 1 and 2 limits of the Order 00447 annex (per union
-republic, and the Gulag's own 10,000 for category 1). Regions that have used most of their
-limit ask for more (see :mod:`purgesim.mechanisms.operations`); each week the centre approves a
-share of the pending requests, up to a ceiling (a republic stands for its oblasts, each of which
-petitioned on its own, so the answer is a share, not all or nothing). Limits are kept in agent
-units as real numbers, so fractions carry over and small republics still act at coarse scales.
+republic, and the Gulag's own 10,000 for category 1). A region asks for more of a category when
+it has used most of it (or arrested most of its whole limit) and still has work left (suspects in
+its card file or on its queue, see :mod:`purgesim.mechanisms.operations`); how much it asks for
+grows with its chief's zeal, drawn once per region. Each week the centre grants a share of the
+pending requests (a republic stands for its oblasts, each of which petitioned on its own, so
+the answer is a share, not all or nothing), until the last general extension (Politburo, 31 Jan
+1938), which grants every region with work left an extra share of its initial limit; later
+requests are granted only rarely, and dated decisions (Ukraine's raise of 17 Feb 1938) add
+what they add. Nothing caps the limits: how far they rose (five-fold for category 1 and
+two-fold for category 2 in the archives) is an outcome, reported in the summary. Limits are kept
+in agent units as real numbers, so fractions carry over and small republics still act at coarse
+scales.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
+from pydantic import field_validator
 
 from purgesim import datasets
 from purgesim.model.mechanism import Mechanism
@@ -27,6 +34,26 @@ if TYPE_CHECKING:
 LIMIT_SERIES = ("limit_cat1", "limit_cat2", "limit_increase_cat1", "limit_increase_cat2")
 
 
+class LimitRaise(Section):
+    """A dated decision that raises one republic's limits."""
+
+    event: EventId
+    region: str
+    """A region of data/regions.csv."""
+    amount: NonNegative
+    """Real people added to the limit, categories 1 and 2 together."""
+    cat1_share: Probability
+    """The part of ``amount`` that is category 1."""
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        names = [r.name for r in datasets.regions()]
+        if value not in names:
+            raise ValueError(f"{value!r}: not a region; allowed: one of {names}")
+        return value
+
+
 class CentreParams(Section):
     """The ``[centre]`` table: limits and how readily the centre raises them."""
 
@@ -34,20 +61,25 @@ class CentreParams(Section):
     """Limits (quotas) from the centre. Off: operations arrest only on suspicion (no quotas)."""
     limit_multiplier: NonNegative
     request_threshold: Probability
+    """A region asks for more once it has arrested this share of its limit, or sentenced this
+    share of either category."""
     request_fraction: NonNegative
-    request_cat1_share: Probability
+    """A request asks for this share of the region's initial limit, times the zeal, split
+    between the categories as its troika has sentenced so far."""
+    zeal_sigma: NonNegative
+    """Spread of the regional chiefs' zeal (log-normal, median 1, drawn once per region)."""
     approval_probability: Probability
     """Weekly chance that an oblast's pending request for more is granted, until
     ``approvals_until``; so the share of a republic's pending requests granted each week."""
     approval_share: Probability
     approvals_until: EventId | None = None
     """The Politburo's last general extension: at this event every region that still has
-    suspects gets ``final_grant`` of its initial limit at once; afterwards requests are granted
+    work left gets ``final_grant`` of its initial limit at once; afterwards requests are granted
     only with ``late_approval_probability`` (none: routine approvals never end)."""
     final_grant: NonNegative = 0.0
     late_approval_probability: Probability = 0.0
-    max_multiplier_cat1: Annotated[float, Field(ge=1.0)]
-    max_multiplier_cat2: Annotated[float, Field(ge=1.0)]
+    raises: list[LimitRaise] = []
+    """Dated decisions that raise one region's limits."""
 
 
 class Centre(Mechanism):
@@ -69,6 +101,10 @@ class Centre(Mechanism):
         cat2 = np.array([initial[name][1] for name in pop.region_names])
         factor = self.p.limit_multiplier / self.scale
         self.limits = Limits(cat1 * factor, cat2 * factor)
+        self.zeal = np.exp(self.p.zeal_sigma * sim.rng(self.name + ".zeal").standard_normal(
+            pop.n_regions))
+        self.raises = [(r, list(pop.region_names).index(r.region)) for r in self.p.raises
+                       if r.region in pop.region_names]
         self.policy = Policy(speech_tolerated=self.speech_tolerated)
         sim.provide(self.limits)
         sim.provide(self.policy)
@@ -92,16 +128,13 @@ class Centre(Mechanism):
             share = 1.0 if final else (self.p.approval_probability if last is None
                                        or sim.week < last else self.p.late_approval_probability)
             answered = np.where(pending, share, 0.0)
-            for cat, request, initial, ceiling in (
-                (1, limits.request_cat1, limits.initial_cat1, self.p.max_multiplier_cat1),
-                (2, limits.request_cat2, limits.initial_cat2, self.p.max_multiplier_cat2),
-            ):
-                current = limits.cat1 if cat == 1 else limits.cat2
-                room = np.maximum(initial * ceiling - current, 0.0)
-                increase = np.minimum(request * answered * self.p.approval_share, room)
-                current += increase
+            for cat, request in ((1, limits.request_cat1), (2, limits.request_cat2)):
+                increase = request * answered * self.p.approval_share
+                (limits.cat1 if cat == 1 else limits.cat2)[:] += increase
                 sim.series[f"limit_increase_cat{cat}"][sim.week] = np.rint(increase * scale)
                 request -= request * answered
+        if self.p.enabled:
+            self._decisions(sim, limits)
         if self.p.enabled:
             self._requests(limits)
         sim.series["limit_cat1"][sim.week] = np.rint(limits.cat1 * scale)
@@ -109,28 +142,40 @@ class Centre(Mechanism):
 
     def _final_grant(self, limits: Limits) -> np.ndarray:
         """The last general extension (Politburo, 31 Jan 1938): every region that still has
-        suspects gets ``final_grant`` of its initial limit, granted this week in place of any
-        pending request. Returns the regions granted."""
+        work left gets ``final_grant`` of its initial limits, granted this week in place of
+        any pending request. Returns the regions granted."""
         grant = limits.backlog & (limits.total > 0)
-        amount = np.where(grant, self.p.final_grant * (limits.initial_cat1 + limits.initial_cat2),
-                          0.0)
-        limits.request_cat1[:] = amount * self.p.request_cat1_share
-        limits.request_cat2[:] = amount * (1.0 - self.p.request_cat1_share)
-        return grant & (amount > 0)
+        limits.request_cat1[:] = np.where(grant, self.p.final_grant * limits.initial_cat1, 0.0)
+        limits.request_cat2[:] = np.where(grant, self.p.final_grant * limits.initial_cat2, 0.0)
+        return grant & ((limits.request_cat1 + limits.request_cat2) > 0)
+
+    def _decisions(self, sim: Sim, limits: Limits) -> None:
+        """Dated decisions raising one region's limits (``raises``), in the week they fall."""
+        for decision, region in self.raises:
+            if sim.event_week(decision.event) == sim.week:
+                amount = decision.amount / self.scale
+                limits.cat1[region] += amount * decision.cat1_share
+                limits.cat2[region] += amount * (1.0 - decision.cat1_share)
+                for cat, share in ((1, decision.cat1_share), (2, 1.0 - decision.cat1_share)):
+                    sim.series[f"limit_increase_cat{cat}"][sim.week, region] += np.rint(
+                        decision.amount * share)
 
     def _requests(self, limits: Limits) -> None:
-        """Regions that have used most of their limit, or of its category 1 part, and still have
-        suspects ask for more once their last request is mostly answered; the centre answers
-        from next week."""
-        amount = self.p.request_fraction * (limits.initial_cat1 + limits.initial_cat2)
-        used_up = ((limits.arrested >= self.p.request_threshold * limits.total)
-                   | ((limits.used_cat1 >= self.p.request_threshold * limits.cat1)
-                      & (limits.cat1 > 0)))
-        asks = (
-            used_up
-            & limits.backlog
-            & ((limits.request_cat1 + limits.request_cat2) < 0.1 * amount)
-            & (limits.total > 0)
-        )
-        limits.request_cat1[asks] += amount[asks] * self.p.request_cat1_share
-        limits.request_cat2[asks] += amount[asks] * (1.0 - self.p.request_cat1_share)
+        """A region with work left asks for more once it has used most of its limit, or of
+        either category, and its last request is mostly answered: ``request_fraction`` of its
+        initial limit times its chief's zeal, split between the categories as its troika has
+        sentenced so far (as the initial limits before any sentence). The centre answers from
+        next week."""
+        threshold = self.p.request_threshold
+        used_most = ((limits.arrested >= threshold * limits.total)
+                     | ((limits.used_cat1 >= threshold * limits.cat1) & (limits.cat1 > 0))
+                     | ((limits.used_cat2 >= threshold * limits.cat2) & (limits.cat2 > 0)))
+        initial = limits.initial_cat1 + limits.initial_cat2
+        amount = self.p.request_fraction * initial * self.zeal
+        asks = (used_most & limits.backlog & (limits.total > 0)
+                & ((limits.request_cat1 + limits.request_cat2) < 0.1 * amount))
+        used = limits.used_cat1 + limits.used_cat2
+        cat1 = np.where(used > 0, limits.used_cat1 / np.maximum(used, 1e-12),
+                        limits.initial_cat1 / np.maximum(initial, 1e-12))
+        limits.request_cat1[asks] += (amount * cat1)[asks]
+        limits.request_cat2[asks] += (amount * (1.0 - cat1))[asks]

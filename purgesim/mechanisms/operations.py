@@ -15,7 +15,7 @@ work in proportion to its arrests, not to the population.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 from pydantic import Field
@@ -61,15 +61,21 @@ class OperationParams(Section):
     rate: NonNegative = 0.0
     """Unlimited operations: card-file arrests per week, per million people in the region."""
     rate_ramp_weeks: Weeks = 0.0
-    surge: EventId | None = None
-    """Calendar event from which the rate is multiplied by ``surge_multiplier``."""
-    surge_multiplier: NonNegative = 1.0
+    phases: dict[EventId, NonNegative] = {}
+    """The rate's shape over time: from each of these events on, the rate is multiplied by its
+    value (the latest event passed applies; before the first, by one)."""
     targets: list[Taint] = []
     nationalities: list[int] = []
     """Diaspora codes of data/diaspora.csv that the operation sweeps (national operations)."""
     torture_probability: Probability = 0.5
     names_mean: NonNegative = 1.0
+    sentenced_by: Literal["operation", "album", "collegium"] = "operation"
+    """Who decides the cases: the operation's own body (a troika, or the courts), at its
+    ``cat1_share``; or the album commission or the Military Collegium, at their share in
+    ``[sentencing]`` (the same body for every operation it judges)."""
     cat1_share: Probability = 0.5
+    """How readily the operation's own body sentences to death, before the profile and the
+    limits (unused when another body decides)."""
     mass_cat1_share: Probability | None = None
     """The share shot by cases sentenced from ``mass_from`` until ``mass_until`` (the mass
     operations' troikas); outside that window, ``cat1_share``. None: ``cat1_share`` always."""
@@ -165,13 +171,20 @@ class Operations(Mechanism):
 
     def sweep_capacity(self, sim: Sim) -> np.ndarray:
         """Card-file arrests each region's operational groups can make this week under a limited
-        operation, beyond the interrogation capacity, in agents (ramping up with it)."""
-        p = self.nkvd
+        operation, beyond the interrogation capacity, in agents. No ramp: the regions had
+        registered their "anti-Soviet elements" in July 1937 (Politburo P51/94, 2 July), so the
+        lists were ready on the first night."""
         start = sim.event_week("order_00447")
         if start is None or sim.week < start or sim.active("stop_decree"):
             return np.zeros_like(self.million)
-        ramp = min(1.0, (sim.week - start + 1) / max(p.capacity_ramp_weeks, 1.0))
-        return ramp * p.sweep_capacity_per_million * self.million / sim.scenario.scale
+        return self.nkvd.sweep_capacity_per_million * self.million / sim.scenario.scale
+
+    @staticmethod
+    def _phase(sim: Sim, op: OperationParams) -> float:
+        """The multiplier of the latest of the operation's phases to have begun (1 before)."""
+        begun = [(week, value) for event, value in op.phases.items()
+                 if (week := sim.event_week(event)) is not None and sim.week >= week]
+        return max(begun)[1] if begun else 1.0
 
     def _running(self, sim: Sim, op: OperationParams) -> bool:
         if op.start is not None and not sim.active(op.start):
@@ -229,8 +242,7 @@ class Operations(Mechanism):
                     if op.rate_ramp_weeks > 0 and op.start is not None:
                         since = sim.week - (sim.event_week(op.start) or 0) + 1
                         ramp = min(1.0, since / op.rate_ramp_weeks)
-                    if op.surge is not None and sim.active(op.surge):
-                        ramp *= op.surge_multiplier
+                    ramp *= self._phase(sim, op)
                     demand = op.rate * ramp * self.million[r] / scale
                 demand += self.carry[name][r]
                 own = sweep_budget if op.limited else 0

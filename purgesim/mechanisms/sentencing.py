@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from purgesim.sim import Sim
 
 SERIES = ("convicted_cat1", "convicted_cat2", "released", "innocent_convicted")
+REVIEW = 1  # sub-stream: the review's delays
 
 class SentencingParams(Section):
     """The ``[sentencing]`` table: who decides cases, and how."""
@@ -39,10 +40,17 @@ class SentencingParams(Section):
     evidence_confession_weight: Probability
     cat1_profile_odds: dict[Taint, NonNegative]
     after_stop_release: Probability
-    """Share of the cases still pending at the stop decree that are released on review."""
+    """Share of the cases pending at the stop decree that the review releases."""
     album_lag_weeks: Annotated[float, Field(ge=1.0)] = 10.0
     """Mean weeks from arrest to a decision for the operations judged by 'album' in Moscow: one
     commission (the NKVD chief and the Procurator) decided every national operation's lists."""
+    album_cat1_share: Probability
+    """How readily the album commission (and the special troikas after it) sentenced to death,
+    before the victim's profile: the share shot of the operations it judged is an outcome."""
+    collegium_cat1_share: Probability
+    """The same for the Military Collegium, which judged the lists signed at the top."""
+    after_stop_review_weeks: Annotated[float, Field(ge=0.0)]
+    """Mean weeks the stop decree's review of a pending case adds before its court decides."""
 
 
 
@@ -58,7 +66,10 @@ class Sentencing(Mechanism):
         ops = scenario.operations
         self.convict_no_confession = np.array(
             [ops[n].convict_without_confession if n in ops else 0.8 for n in OP])
-        self.cat1_share = np.array([ops[n].cat1_share if n in ops else 0.5 for n in OP])
+        body = {"album": self.p.album_cat1_share, "collegium": self.p.collegium_cat1_share}
+        self.cat1_share = np.array([
+            (ops[n].cat1_share if ops[n].sentenced_by == "operation"
+             else body[ops[n].sentenced_by]) if n in ops else 0.5 for n in OP])
         # (operation index, share, from, until) for operations whose share shot changes while
         # the mass operations run
         self.mass_shares = [(i, ops[n].mass_cat1_share, ops[n].mass_from, ops[n].mass_until)
@@ -81,6 +92,13 @@ class Sentencing(Mechanism):
     def step(self, sim: Sim) -> None:
         self.sentences.clear()
         register = sim.register
+        if sim.week == sim.event_week("stop_decree"):
+            # the stop decree sends every pending case back for review: it is decided later,
+            # by a court (many in 1939), or released
+            pending = register.pending_rows()
+            lag = self.p.after_stop_review_weeks
+            register.put_off(pending, 1 + sim.rng(self.name, REVIEW).poisson(
+                max(lag - 1.0, 0.0), len(pending)))
         rows = register.due_rows()
         if len(rows) == 0:
             return

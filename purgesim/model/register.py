@@ -53,11 +53,14 @@ EVENT_COLUMNS: dict[str, np.dtype] = {
     "released_week": np.dtype(np.int16),
     "weight": np.dtype(np.int32),
     "case": np.dtype(np.int64),
+    "due": np.dtype(np.int16),
 }
 """The arrest record's columns; -1 means "has not happened" in those of :data:`NOT_YET`.
 ``case`` is the row of the arrest that opened the case: a confessor's case holds those arrested
 on his naming (and his clients, the 'tail'), the group case of an 'organisation'."""
 NOT_YET = ("parent", "sentence", "sentence_week", "died_week", "released_week")
+INTERNAL = ("due",)
+"""Columns the books keep for themselves (the week a case is due), not part of the record."""
 SUSPECT_FIELDS: dict[str, type] = {
     "person": np.int64, "cause": np.int64, "operation": np.int8, "source": np.int8,
     "week": np.int16, "evidence": np.float32,
@@ -189,6 +192,7 @@ class Register:
             guilty=(pop.flags[ids] & FLAG["guilty"]) > 0,
             weight=pop.weight(ids),
             case=case,
+            due=np.minimum(week + lag, np.iinfo(np.int16).max),
         )
         self.status[ids] = HELD
         self.this_week = np.concatenate([self.this_week, rows])
@@ -204,12 +208,25 @@ class Register:
         return rows
 
     def due_rows(self) -> np.ndarray:
-        """Event rows whose sentencing falls in this week (cases already closed left out)."""
-        chunks = self._due.pop(self.clock.week, [])
+        """Event rows whose sentencing falls in this week (cases already closed, or put off
+        to a later week, left out)."""
+        week = self.clock.week
+        chunks = self._due.pop(week, [])
         if not chunks:
             return np.empty(0, dtype=np.int64)
         rows = np.concatenate(chunks)
-        return rows[self.events["sentence"][rows] < 0]
+        return rows[(self.events["sentence"][rows] < 0) & (self.events["due"][rows] == week)]
+
+    def put_off(self, rows: np.ndarray, weeks: np.ndarray) -> None:
+        """Put pending cases off by ``weeks`` (at least one) from this week."""
+        due = self.clock.week + np.maximum(np.asarray(weeks, dtype=np.int64), 1)
+        self.events.set("due", rows, np.minimum(due, np.iinfo(np.int16).max))
+        for week in np.unique(due):
+            self._due.setdefault(int(week), []).append(rows[due == week])
+
+    def record_columns(self) -> dict[str, np.ndarray]:
+        """The arrest record, without the books' own columns."""
+        return {k: v for k, v in self.events.columns().items() if k not in INTERNAL}
 
     def pending_rows(self) -> np.ndarray:
         """Event rows of everyone held and not yet sentenced (a pass over the arrest record)."""

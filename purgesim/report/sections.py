@@ -179,8 +179,8 @@ def history_table(rows: list[dict[str, Any]]) -> Table:
     for r in rows:
         cells = history_cells(r, range_sep=" - ")
         body.append([cells["figure"], cells["model"], cells["history"], cells["error"],
-                     cells["fit"], cells["source"]])
-    return Table(["figure", "this run", "history (range)", "error", "fit", "source"], body,
+                     cells["kind"], cells["source"]])
+    return Table(["figure", "this run", "history (range)", "error", "kind", "source"], body,
                  ["left", "right", "right", "right", "left", "left"])
 
 
