@@ -227,7 +227,8 @@ class Result:
             "by_source": {name: total(c["source"] == code) for code, name in enumerate(SOURCES)},
             "by_operation": {
                 name: {"arrested": total(c["operation"] == code),
-                       "convicted": total(convicted & (c["operation"] == code))}
+                       "convicted": total(convicted & (c["operation"] == code)),
+                       "cat1": total(cat1 & (c["operation"] == code))}
                 for code, name in enumerate(OPERATIONS)
             },
             "innocent_share": (round(total(innocent) / n_convicted, INNOCENT_SHARE_DIGITS)

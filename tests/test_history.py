@@ -90,9 +90,13 @@ def test_comparison_rows_report_mean_interval_error_source_and_targets(runs):
                 (row["model_mean"] - row["history"]) / row["history"], abs=1e-5)
     marked = [r["key"] for r in rows if r["target"]]
     assert marked == ["convicted_cr_total_1937"]
+    assert [r["key"] for r in rows if r["kind"] == "target"] == marked
+    assert {r["kind"] for r in rows} == {"target", "echo", "derived", "independent"}
     errors = error_summary(rows)
-    assert errors["targets"] == pytest.approx(abs(rows[3]["relative_error"]), abs=1e-4)
-    assert errors["not_targets"] is not None
+    assert errors["target"] == pytest.approx(abs(rows[3]["relative_error"]), abs=1e-4)
+    independent = [abs(r["relative_error"]) for r in rows
+                   if r["kind"] == "independent" and r["relative_error"] is not None]
+    assert errors["independent"] == pytest.approx(np.mean(independent), abs=1e-4)
     arrests = next(r for r in rows if r["key"] == "arrested_by_organs_1937")
     assert arrests["history_range"] == [918671, 936750]
 

@@ -117,16 +117,33 @@ def test_evidence_courts_convict_few_innocents(base):
     assert t["innocent_convicted"] < 0.2 * b["innocent_convicted"]
 
 
-def test_ratchet_raises_limits(base):
-    first = base.series["limit_cat1"][0].sum()
-    last = base.series["limit_cat1"][-1].sum()
-    assert last > 2 * first
-    assert base.series["limit_increase_cat1"].sum() == pytest.approx(last - first, rel=0.01)
+def test_limits_rise_only_by_the_ratchet_and_dated_decisions():
+    """With the centre granting nothing, the limits rise only by the dated decisions: Ukraine's
+    30,000 of 17 Feb 1938, in Ukraine, that week."""
+    frozen = run(centre__approval_probability=0.0, centre__late_approval_probability=0.0,
+                 centre__final_grant=0.0)
+    raised = frozen.series["limit_increase_cat1"] + frozen.series["limit_increase_cat2"]
+    week = frozen.scenario.event_week("ukraine_raise_1938")
+    ukraine = list(frozen.region_names).index("Ukraine")
+    assert raised.sum() == raised[week, ukraine] == 30_000
+    limits = frozen.summary()["limits"]
+    assert limits["by_region"]["RSFSR"] == {"cat1": 1.0, "cat2": 1.0}
+
+
+def test_the_final_multipliers_are_outcomes_of_the_ratchet(base):
+    """No ceiling: how far the limits rose follows from how readily the centre grants what the
+    regions ask, and from what they have left to do."""
+    eager = run(centre__approval_probability=0.6).summary()["limits"]
+    shipped = base.summary()["limits"]
+    assert eager["cat1_multiplier"] > shipped["cat1_multiplier"] > 1.0
+    empty = run(operations__kulak_00447__targets=[]).summary()["limits"]
+    assert empty["cat1_multiplier"] < 0.8 * shipped["cat1_multiplier"]
 
 
 def test_routine_approvals_end_with_the_last_extension():
     """After the Politburo's last general extension, limits rise only by the late approvals."""
-    closed = run(centre__late_approval_probability=0.0, centre__final_grant=0.3)
+    closed = run(centre__late_approval_probability=0.0, centre__final_grant=0.3,
+                 calendar__ukraine_raise_1938__enabled=False)
     last = closed.scenario.event_week("limits_extension_1938")
     increases = closed.series["limit_increase_cat1"].sum(axis=1)
     assert increases[last] > 0  # the extension itself
@@ -139,7 +156,7 @@ def test_the_centre_answers_a_share_of_each_pending_request():
     """A republic stands for its oblasts, each petitioning on its own: after its first request
     the limit rises week by week by a share of what is still pending, not all at once."""
     p = 0.25
-    r = run(centre__approval_probability=p, centre__max_multiplier_cat1=100.0)
+    r = run(centre__approval_probability=p)
     rises = r.series["limit_increase_cat1"][:, 0]  # the RSFSR
     first = int(np.flatnonzero(rises > 0)[0])
     assert rises[first + 1] == pytest.approx((1 - p) * rises[first], rel=0.02)
