@@ -25,7 +25,8 @@ END = dt.date(1939, 12, 25)
 EVENT_IDS = {
     "yezhov_appointed", "wrecking_review", "plenum_feb_1937", "red_army_purge", "physical_methods", "order_00439",
     "order_00447", "order_00485", "order_00486", "order_00593", "latvian_operation",
-    "limits_extension_1938", "national_operations_end", "order_00606", "order_00689",
+    "limits_extension_1938", "ukraine_raise_1938", "national_operations_end", "order_00606",
+    "order_00689",
     "stop_decree", "beria_appointed",
 }
 
