@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import purgesim as ps
-from purgesim.vocab import OP, SRC
 
 SCALE = 2000
 SEEDS = (1, 2, 3, 4, 5)
