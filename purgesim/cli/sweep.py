@@ -44,6 +44,13 @@ def sweep(
     target = out_dir or Path("runs") / f"sweep-{Path(config).stem}"
     if target.exists() and not target.is_dir():
         fail(f"error: --out {target}: exists and is not a folder; allowed: a folder", code=2)
+    from purgesim.sweeps import config_hash
+    from purgesim.sweeps.store import same_sweep
+
+    try:
+        same_sweep(target, config_hash(cfg, base))
+    except SweepDirError as exc:
+        fail(f"error: {exc}", code=2)
     where = f"scheduler {scheduler}" if scheduler else (
         "this process" if workers == 1 else f"{workers or 'one per core'} local workers")
     err.print(f"sweep {label}: {len(specs)} parameters, {cfg.design.method} design, "

@@ -255,12 +255,20 @@ def resolve(config: SweepConfig, base: Scenario, label: str) -> list[Spec]:
             try:
                 with_overrides(base, **overrides({name: value}))
             except ScenarioError as exc:
-                problems += [f"{label}: parameters.{name} = {toml_value(value)}: {p}"
-                             for p in exc.problems]
+                problems += [f"{label}: parameters.{name} = {toml_value(value)}: "
+                             f"{_bare(p, base.name)}" for p in exc.problems]
+                break  # one line per parameter: its other values fail for the same reason
         specs.append(spec)
     if problems:
         raise ScenarioError(problems)
     return specs
+
+
+def _bare(problem: str, scenario: str) -> str:
+    """A scenario's problem line without its label and the note about overrides, which say
+    nothing here (the value comes from the sweep config)."""
+    problem = problem.removeprefix(f"{scenario}: ")
+    return problem.split(" (set by an override")[0]
 
 
 def _spec(name: str, factor: Factor, now: Any, start: dt.date) -> Spec:

@@ -67,14 +67,8 @@ def begin(out: Path, *, digest: str, label: str, text: str, specs_: list[Spec],
     is there); an existing one must hold the same sweep. Returns (manifest, resumed)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / RESULTS).mkdir(exist_ok=True)
-    if (out / MANIFEST).exists():
-        info = manifest(out)
-        if info.get("hash") != digest:
-            raise SweepDirError(
-                f"{out}: holds a sweep of another config ({info.get('config', '?')}, hash "
-                f"{str(info.get('hash'))[:12]}; this one {digest[:12]}): the config or the "
-                f"scenario it starts from changed since it began; allowed: the config it "
-                f"began with ({out / CONFIG}), or a new --out folder")
+    info = same_sweep(out, digest)
+    if info is not None:
         return info, True
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -89,6 +83,21 @@ def begin(out: Path, *, digest: str, label: str, text: str, specs_: list[Spec],
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     atomic_write_text(out / MANIFEST, json.dumps(info, indent=2) + "\n")
     return info, False
+
+
+def same_sweep(out: Path, digest: str) -> dict[str, Any] | None:
+    """The manifest of the sweep begun in ``out`` (None if none was), refused in one line if
+    its config hashes to another digest."""
+    if not (Path(out) / MANIFEST).exists():
+        return None
+    info = manifest(out)
+    if info.get("hash") != digest:
+        raise SweepDirError(
+            f"{out}: holds a sweep of another config ({info.get('config', '?')}, hash "
+            f"{str(info.get('hash'))[:12]}; this one {digest[:12]}): the config or the "
+            f"scenario it starts from changed since it began; allowed: the config it "
+            f"began with ({Path(out) / CONFIG}), or a new --out folder")
+    return info
 
 
 @contextmanager
