@@ -24,6 +24,8 @@ def sensitivity(
     html: Annotated[Path | None, typer.Option(
         help="Where to write the chart page (default FOLDER/sensitivity.html).")] = None,
     resamples: Annotated[int, typer.Option(min=10, help="Bootstrap resamples.")] = 1000,
+    png: Annotated[Path | None, typer.Option(
+        help="Also draw the charts as PNG files in this folder (needs Chromium).")] = None,
 ) -> None:
     """Sobol first-order and total indices, with bootstrap intervals, of each parameter on
     arrests, shot, the innocent share, the peak reproduction number and output loss."""
@@ -36,6 +38,14 @@ def sensitivity(
     except (SweepDirError, SensitivityError) as exc:
         fail(f"error: {exc}", code=2)
     page = write_sensitivity_page(result, html or folder / "sensitivity.html")
+    if png is not None:
+        from purgesim.report import PngError, write_pngs
+        from purgesim.report.sensitivity import charts
+
+        try:
+            write_pngs(charts(result), png)
+        except PngError as exc:
+            fail(f"error: --png: {exc} (the page {page} is written)", code=1)
     if result["missing_runs"]:
         err.print(f"note: {result['missing_runs']} runs of the design are missing; rerun the "
                   "sweep to finish it (blocks with a missing run are left out)", markup=False)
