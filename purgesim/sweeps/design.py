@@ -61,10 +61,6 @@ def _typed(spec: Spec, values: list[float]) -> np.ndarray:
     return np.array(values, dtype=np.float64 if spec.kind == "range" else np.int64)
 
 
-def runs_per_sample(config: SweepConfig) -> int:
-    return len(config.seeds)
-
-
 def sobol_block(config: SweepConfig) -> int:
     """Rows per base point of a Sobol design (first and total indices only)."""
     return len(config.parameters) + 2

@@ -28,7 +28,8 @@ from purgesim.sweeps.config import overrides as as_overrides
 from purgesim.sweeps.design import codes
 
 FLUSH_SECONDS = 5.0
-"""Rows wait at most this long (or for a few more rows) before they are committed."""
+"""Rows wait at most this long before they are committed (or until there are two per worker,
+four in-process)."""
 
 Runner = Callable[[Scenario, dict[str, Any], int, int], tuple[dict[str, Any], dict[str, Any]]]
 
