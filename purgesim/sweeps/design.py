@@ -59,8 +59,3 @@ def codes(config: SweepConfig, specs: list[Spec]) -> dict[str, np.ndarray]:
 
 def _typed(spec: Spec, values: list[float]) -> np.ndarray:
     return np.array(values, dtype=np.float64 if spec.kind == "range" else np.int64)
-
-
-def sobol_block(config: SweepConfig) -> int:
-    """Rows per base point of a Sobol design (first and total indices only)."""
-    return len(config.parameters) + 2
