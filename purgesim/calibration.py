@@ -31,6 +31,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from purgesim.cluster import dask_client
 from purgesim.files import atomic_write, atomic_write_bytes, atomic_write_text
 from purgesim.history import BY_KEY
 from purgesim.scenario import ScenarioError, load_scenario
@@ -184,57 +185,48 @@ def calibrate(config: CalibrationConfig, out: Path, workers: int | None = None,
     import pyabc
 
     out.mkdir(parents=True, exist_ok=True)
+    with dask_client(workers, scheduler) as client:
+        if client is None:
+            sampler = pyabc.sampler.SingleCoreSampler()
+        else:
+            sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
+        return _generations(pyabc, config, out, sampler, client, config_ref)
+
+
+def _generations(pyabc: Any, config: CalibrationConfig, out: Path, sampler: Any, client: Any,
+                 config_ref: str) -> dict[str, Any]:
     db_path = out / "calibration.db"
     db = f"sqlite:///{db_path}"
-    client = cluster = None
-    if scheduler is None and workers == 1:
-        sampler = pyabc.sampler.SingleCoreSampler()
-    else:
-        from distributed import Client, LocalCluster
-
-        if scheduler is not None:
-            client = Client(scheduler)
+    # One generation per pass, each loaded from the database as a resumed run would be,
+    # with pyabc's global random state saved after every generation: an interrupted run
+    # then continues exactly as the uninterrupted one would have.
+    history = _stored(pyabc, db)
+    done = history.max_t + 1 if history is not None else 0
+    _restore_random_state(out, done, config.abc.seed)
+    while done < config.abc.generations:
+        abc = _abcsmc(pyabc, config, sampler)
+        if done == 0:
+            abc.new(db, observed(config))
         else:
-            cluster = LocalCluster(n_workers=workers or _cores(), threads_per_worker=1,
-                                   processes=True, dashboard_address=":0")
-            client = Client(cluster)
-        sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
-    try:
-        # One generation per pass, each loaded from the database as a resumed run would be,
-        # with pyabc's global random state saved after every generation: an interrupted run
-        # then continues exactly as the uninterrupted one would have.
-        history = _stored(pyabc, db)
-        done = history.max_t + 1 if history is not None else 0
-        _restore_random_state(out, done, config.abc.seed)
-        while done < config.abc.generations:
-            abc = _abcsmc(pyabc, config, sampler)
-            if done == 0:
-                abc.new(db, observed(config))
-            else:
-                abc.load(db, history.id)
-            try:
-                history = abc.run(max_nr_populations=1)
-            except (AssertionError, ValueError, np.linalg.LinAlgError) as exc:
-                # e.g. "population total weight nan": the weights collapsed
-                raise CalibrationError(
-                    f"the sampler stopped after generation {abc.history.max_t}: {exc}. The "
-                    f"finished generations are kept in {db_path}; a wider kernel "
-                    "(abc.kernel_scaling), abc.transition = 'local' or a larger population "
-                    "helps against collapsing weights") from exc
-            if history.max_t + 1 == done:
-                break  # the sampler gave up on this generation (pyabc logs why)
-            done = history.max_t + 1
-            _save_random_state(out, done)
-            if _last_epsilon(history) <= config.abc.min_epsilon:
-                break
-        if history is None:
-            raise CalibrationError(f"no generation finished; see {db_path}")
-        return write_results(history, config, out, config_ref, evaluate=_evaluator(client))
-    finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
+            abc.load(db, history.id)
+        try:
+            history = abc.run(max_nr_populations=1)
+        except (AssertionError, ValueError, np.linalg.LinAlgError) as exc:
+            # e.g. "population total weight nan": the weights collapsed
+            raise CalibrationError(
+                f"the sampler stopped after generation {abc.history.max_t}: {exc}. The "
+                f"finished generations are kept in {db_path}; a wider kernel "
+                "(abc.kernel_scaling), abc.transition = 'local' or a larger population "
+                "helps against collapsing weights") from exc
+        if history.max_t + 1 == done:
+            break  # the sampler gave up on this generation (pyabc logs why)
+        done = history.max_t + 1
+        _save_random_state(out, done)
+        if _last_epsilon(history) <= config.abc.min_epsilon:
+            break
+    if history is None:
+        raise CalibrationError(f"no generation finished; see {db_path}")
+    return write_results(history, config, out, config_ref, evaluate=_evaluator(client))
 
 
 Evaluate = Callable[[Callable[[dict[str, float]], dict[str, float]], list[dict[str, float]]],
@@ -312,13 +304,6 @@ def _restore_random_state(out: Path, generation: int, seed: int) -> None:
                              state["pos"], state["has_gauss"], state["cached_gaussian"]))
     else:
         np.random.seed([seed, generation])  # noqa: NPY002
-
-
-def _cores() -> int:
-    import os
-
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-               else os.cpu_count() or 1)
 
 
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[float]

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "purgesim"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("purgesim.engine",),
     ("purgesim.vocab", "purgesim.version", "purgesim.datasets", "purgesim.params",
-     "purgesim.files", "purgesim.weeks", "purgesim.retry", "purgesim.parallel",
+     "purgesim.files", "purgesim.weeks", "purgesim.retry", "purgesim.parallel", "purgesim.cluster",
      "purgesim.memory", "purgesim.core"),
     ("purgesim.population",),
     ("purgesim.model",),

@@ -10,8 +10,8 @@ import importlib
 
 from purgesim.cli.app import app, main
 
-COMMAND_MODULES = ("run", "compare", "report", "history", "runaway", "calibrate", "catalog",
-                   "export", "small")
+COMMAND_MODULES = ("run", "compare", "report", "history", "runaway", "sweep", "sensitivity",
+                   "calibrate", "catalog", "export", "small")
 """The command modules, in the order `purgesim --help` lists their commands: importing one
 registers its commands with :data:`app`."""
 
