@@ -56,7 +56,7 @@ def serve(
                             "4).")] = None,
     max_waiting: Annotated[int, typer.Option(min=0, help="Jobs that may wait for a worker; "
                                              "more are refused as busy.")] = 32,
-    time_limit: Annotated[float, typer.Option(min=1.0, help="Seconds one run may take before "
+    time_limit: Annotated[float, typer.Option(min=0.1, help="Seconds one run may take before "
                                               "it is stopped.")] = 60.0,
     min_scale: Annotated[int, typer.Option(min=500, help="The finest scale a page may ask "
                                            "for (real people per agent).")] = 2000,
