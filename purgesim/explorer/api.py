@@ -142,7 +142,9 @@ async def scenario_values(request: Request) -> Response:
 
 
 async def upload(request: Request) -> Response:
-    """Validate an uploaded scenario file; answer the link that runs it."""
+    """Check an uploaded scenario file: answer the link that runs it, or its problems. A
+    file with problems is a check that went well (status 200), not a bad request: the page
+    shows the lines, as ``purgesim check`` prints them."""
     ex = explorer(request)
     body = await request.body()
     filename = unquote(request.headers.get("x-filename", ""))
@@ -150,12 +152,12 @@ async def upload(request: Request) -> Response:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return problems([f"{filename or 'upload.toml'}: cannot be read as a UTF-8 text file; "
-                         "allowed: a TOML scenario file"])
+                         "allowed: a TOML scenario file"], 200)
     try:
         state, notes = state_of_upload(text, filename, ex.limits)
         scenarios(state, ex.limits)
     except ScenarioError as exc:
-        return problems(exc.problems)
+        return problems(exc.problems, 200)
     return JSONResponse({"query": state.query(), "notes": notes})
 
 

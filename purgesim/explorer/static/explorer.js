@@ -379,6 +379,10 @@
       return;
     }
     const body = await response.json();
+    if (body.problems) {
+      showProblems($("upload-errors"), body.problems);
+      return;
+    }
     $("upload-notes").textContent = body.notes.join("\n");
     history.replaceState(null, "", `?${body.query}`);
     readLink();
