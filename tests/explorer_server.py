@@ -149,6 +149,9 @@ class Stream:
         return last
 
     def close(self) -> None:
+        # the response holds the socket too: close both, or the connection stays open until
+        # the response is collected, and the server never sees the page go
+        self.response.close()
         self.con.close()
 
 

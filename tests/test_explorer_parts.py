@@ -325,3 +325,24 @@ def test_the_downloaded_toml_is_valid_toml_naming_its_link():
     text = scenario_toml(st, changed)
     assert st.query() in text
     assert tomllib.loads(text)["interrogation"]["torture"] is False
+
+
+# ------------------------------------------------------------------------------ the command
+def test_serve_warns_for_another_host_and_refuses_a_busy_port_in_one_line():
+    import socket
+
+    from typer.testing import CliRunner
+
+    from purgesim.cli import app
+
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["serve", "--no-browser", "--host", "0.0.0.0",
+                                          "--port", str(port)])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines[0].startswith("warning: --host 0.0.0.0: anyone who can reach this machine")
+    assert lines[-1].startswith(f"error: --host 0.0.0.0 --port {port}: ")
+    assert "allowed: a free port" in lines[-1]

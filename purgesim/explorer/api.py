@@ -228,7 +228,7 @@ async def claims_list(request: Request) -> Response:
         scale, seed, seeds = _claim_args(request, ex.limits)
     except ScenarioError as exc:
         return problems(exc.problems)
-    listing = claim_defs.listing(claim_defs.baseline(scale, seed))
+    listing = claim_defs.listing()
     for claim in listing:
         claim["answer"] = ex.store.get("claims", claim_defs.claim_key(claim["id"], scale, seed, seeds))
     return JSONResponse({"scale": scale, "seed": seed, "seeds": seeds, "claims": listing})

@@ -41,6 +41,7 @@ from purgesim.scenario import SHIPPED, Scenario, load_scenario
 log = logging.getLogger("purgesim.explorer")
 STATIC = Path(str(resources.files("purgesim.explorer").joinpath("static")))
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+PRUNE_SECONDS = 600.0
 
 
 def plotly_js() -> Path:
@@ -107,11 +108,13 @@ def create_app(limits: Limits, data: str | Path, catalog: str | Path | None = No
         jobs = Jobs(pool, limits, Catalog(catalog, on_error=warn))
         app.state.explorer = api.Explorer(limits, store, jobs, default_controls())
         await pool.start()
-        waiter = asyncio.get_running_loop().create_task(_when_ready(pool, on_ready))
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(_when_ready(pool, on_ready)), loop.create_task(_prune(store))]
         try:
             yield
         finally:
-            waiter.cancel()
+            for task in tasks:
+                task.cancel()
             await jobs.close()
 
     routes = [
@@ -138,6 +141,13 @@ def create_app(limits: Limits, data: str | Path, catalog: str | Path | None = No
         middleware.insert(0, Middleware(TrustedHostMiddleware,
                                         allowed_hosts=["127.0.0.1", "localhost", "[::1]"]))
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+
+async def _prune(store: Store) -> None:
+    """Keep the run folders within their bound during a long session too."""
+    while True:
+        await asyncio.sleep(PRUNE_SECONDS)
+        await asyncio.to_thread(store.prune)
 
 
 async def _when_ready(pool: Pool, on_ready: Callable[[], None] | None) -> None:

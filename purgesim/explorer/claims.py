@@ -11,6 +11,7 @@ not judge whether the essay is right.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,8 +165,11 @@ def counterfactual_scenario(test: Counterfactual, base: Scenario) -> Scenario:
     return validate(data, test.id, ())
 
 
+@functools.cache
 def definition(claim_id: str) -> dict[str, Any]:
-    """What a claim's answer depends on (its tests and their changes), as plain data."""
+    """What a claim's answer depends on (its tests and their changes), as plain data. The
+    changes depend on the code only (not on the scale or the seed), so this is computed
+    once per process."""
     base = baseline(100, 1)
     return {"id": claim_id, "tests": [
         {"id": t.id, "figures": list(t.figures), "changes": changes_of(t, base)}
@@ -194,10 +198,11 @@ def answer(test: Counterfactual, before: Sequence[dict[str, Any]], after: Sequen
     return {"id": test.id, "label": test.label, "scenario": test.scenario, "rows": rows}
 
 
-def listing(base: Scenario) -> list[dict[str, Any]]:
+def listing() -> list[dict[str, Any]]:
     """The claims as the page lists them, with each test's changes (for its link)."""
     return [{"id": c.id, "title": c.title, "passage": c.passage,
              "tests": [{"id": t.id, "label": t.label, "scenario": t.scenario,
                         "figures": [FIGURES[k].phrase for k in t.figures],
-                        "changes": changes_of(t, base)} for t in c.tests]}
+                        "changes": definition(c.id)["tests"][i]["changes"]}
+                       for i, t in enumerate(c.tests)]}
             for c in CLAIMS.values()]
