@@ -109,7 +109,8 @@ def create_app(limits: Limits, data: str | Path, catalog: str | Path | None = No
         app.state.explorer = api.Explorer(limits, store, jobs, default_controls())
         await pool.start()
         loop = asyncio.get_running_loop()
-        tasks = [loop.create_task(_when_ready(pool, on_ready)), loop.create_task(_prune(store))]
+        tasks = [loop.create_task(_when_ready(pool, on_ready)), loop.create_task(_prune(store)),
+                 loop.create_task(asyncio.to_thread(plotly_gzip))]  # not on the first visit
         try:
             yield
         finally:
