@@ -58,8 +58,9 @@ def serve(
                                              "more are refused as busy.")] = 32,
     time_limit: Annotated[float, typer.Option(min=0.1, help="Seconds one run may take before "
                                               "it is stopped.")] = 60.0,
-    min_scale: Annotated[int, typer.Option(min=500, help="The finest scale a page may ask "
-                                           "for (real people per agent).")] = 2000,
+    min_scale: Annotated[int, typer.Option(
+        min=500, max=100_000, help="The finest scale a page may ask for (real people per "
+                                   "agent).")] = 2000,
     max_seeds: Annotated[int, typer.Option(min=1, max=50, help="Seeds per scenario a page "
                                            "may ask for.")] = 5,
     data: Annotated[Path | None, typer.Option(help="Where runs are kept (default: the "
