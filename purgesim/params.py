@@ -36,6 +36,8 @@ Occupation = Literal[OCCUPATIONS]  # type: ignore[valid-type]
 
 
 class Section(BaseModel):
-    """Every table of a scenario: unknown keys and wrong types are refused, nothing coerced."""
+    """Every table of a scenario: unknown keys and wrong types are refused, nothing coerced.
+    A field's docstring is its description in the JSON schema (the explorer's help texts)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
+                              use_attribute_docstrings=True)

@@ -341,6 +341,31 @@ def load_scenario(ref: str | Path = "great-terror", *,
     return _overridden(data, label, overrides, schema)
 
 
+def loads_scenario(text: str, label: str, *,
+                   mechanisms: Sequence[type[Mechanism]] | None = None) -> Scenario:
+    """A scenario from TOML text that has no folder of its own (an upload, say), with the
+    errors of :func:`load_scenario` naming ``label``. Its ``base``, if it has one, must be a
+    shipped name: with no folder there is no path to resolve it from, and no file is opened
+    on the text's say-so."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([f"{label}: not valid TOML: {exc}"]) from None
+    base = data.pop("base", None)
+    if base is not None:
+        names = shipped_scenarios()
+        if not isinstance(base, str) or base not in names:
+            raise ScenarioError([f"{label}: base = {_show(base)}: allowed: a shipped name "
+                                 f"({', '.join(names)})"])
+        _, parent = _read(base, None, ())
+        parent.pop("name", None)
+        parent.pop("description", None)
+        data = merge(parent, data)
+        data.setdefault("name", Path(label).stem or "uploaded")
+    schema = Scenario if mechanisms is None else scenario_model(tuple(mechanisms))
+    return validate(data, label, (), schema)
+
+
 def with_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
     """``scenario`` with fields changed as :func:`load_scenario`'s ``overrides`` change them,
     validated in the same way (an override that is ``None`` changes nothing)."""

@@ -11,7 +11,7 @@ import importlib
 from purgesim.cli.app import app, main
 
 COMMAND_MODULES = ("run", "compare", "report", "history", "runaway", "sweep", "sensitivity",
-                   "calibrate", "catalog", "export", "small")
+                   "serve", "calibrate", "catalog", "export", "small")
 """The command modules, in the order `purgesim --help` lists their commands: importing one
 registers its commands with :data:`app`."""
 
