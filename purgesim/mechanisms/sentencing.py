@@ -76,6 +76,10 @@ class Sentencing(Mechanism):
                             for i, n in enumerate(OP)
                             if n in ops and ops[n].mass_cat1_share is not None]
         self.limited = np.array([ops[n].limited if n in ops else False for n in OP])
+        # the operations whose cases the troikas (or the album commission and its special
+        # troikas) decided: after the stop decree the courts decide them
+        self.by_troikas = np.array([n in ops and n != "ordinary" and (
+            ops[n].limited or ops[n].sentenced_by == "album") for n in OP])
         self.profile = np.ones(256)
         for bits in range(256):
             for name, odds in self.p.cat1_profile_odds.items():
@@ -129,6 +133,9 @@ class Sentencing(Mechanism):
         for i, mass_share, start, until in self.mass_shares:
             if (start is None or sim.active(start)) and not (until and sim.active(until)):
                 share[i] = mass_share
+        if not self.policy.troikas:
+            # with the troikas and the special troikas gone, the courts decide their cases
+            share[self.by_troikas] = share[OP["ordinary"]]
         odds = share[op] / np.maximum(1.0 - share[op], 1e-9)
         odds = odds * self.profile[ev["taint"][rows]]
         region = ev["region"][rows].astype(np.int64)
