@@ -140,11 +140,17 @@ def test_calibration_config_is_validated(tmp_path):
     assert "death_sentences_cr_1937" in shipped.targets
 
 
+SHORT = """base = "great-terror"
+name = "great-terror-1937"
+end = 1938-01-03
+"""
+"""The history to the end of 1937: half the weeks, so that the tiny calibrations stay quick."""
+
 TINY = """
-scenario = "great-terror"
+scenario = "{short}"
 scale = 20000
 seeds = [1]
-targets = ["convicted_cr_total_1937", "death_sentences_cr_1938"]
+targets = ["convicted_cr_total_1937", "death_sentences_cr_1937"]
 [parameters]
 "nkvd.mass_capacity_per_million" = [80.0, 320.0]
 "operations.kulak_00447.cat1_share" = [0.3, 0.8]
@@ -155,9 +161,15 @@ seed = 3
 """
 
 
+def short(tmp_path: Path) -> Path:
+    path = tmp_path / "great-terror-1937.toml"
+    path.write_text(SHORT)
+    return path
+
+
 def tiny(tmp_path: Path, generations: int) -> Path:
     path = tmp_path / f"tiny{generations}.toml"
-    path.write_text(TINY.format(generations=generations))
+    path.write_text(TINY.format(generations=generations, short=short(tmp_path)))
     return path
 
 
@@ -277,10 +289,10 @@ def test_a_sampler_failure_is_reported_and_the_finished_generations_kept(tmp_pat
 
 
 ONE_PARAMETER = """
-scenario = "great-terror"
+scenario = "{short}"
 scale = 20000
 seeds = [1]
-targets = ["death_sentences_cr_1937", "death_sentences_cr_1938"]
+targets = ["death_sentences_cr_1937", "convicted_cr_total_1937"]
 [parameters]
 "operations.kulak_00447.cat1_share" = [0.1, 0.9]
 [abc]
@@ -303,7 +315,7 @@ def test_calibration_on_a_local_dask_cluster_reproduces_the_one_worker_fit(tmp_p
     from purgesim.calibration import Model, distance, observed
 
     path = tmp_path / "one.toml"
-    path.write_text(ONE_PARAMETER)
+    path.write_text(ONE_PARAMETER.format(short=short(tmp_path)))
     _, config = load_config(path)
     reference = calibrate(config, tmp_path / "one", workers=1)
     fit = calibrate(config, tmp_path / "dask", workers=2)

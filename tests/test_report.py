@@ -162,8 +162,8 @@ def test_history_table_of_a_saved_run_is_that_of_the_live_run(saved):
     result, folder = saved
     rows = history_rows(Result.load(folder))
     assert rows is not None
-    targets = load_config(result.scenario.calibration)[1].targets
-    assert rows == compare_runs([result], targets)
+    _, config = load_config(result.scenario.calibration)
+    assert rows == compare_runs([result], [*config.targets, *config.tuned_by_hand])
 
 
 def test_only_the_history_is_compared_with_history():

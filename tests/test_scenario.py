@@ -197,7 +197,7 @@ rate = 1.5
 """))
     assert sc.operations["elite"].rate == 1.5
     assert sc.operations["elite"].start == "red_army_purge"
-    assert sc.operations["elite"].end == "stop_decree"  # from the base
+    assert sc.operations["elite"].sentenced_by == "collegium"  # from the base
     assert sc.operations["elite"].album_until is None  # the model's default
 
 

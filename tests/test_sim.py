@@ -198,9 +198,11 @@ def test_operational_groups_sweep_beyond_the_interrogation_capacity():
 
 
 def test_stop_decree_ends_the_mass_operations(base):
+    """The mass operations end with the stop decree; the Military Collegium (the elite's
+    lists) sits on, and ordinary work goes on."""
     c = base.columns
     stop = base.scenario.event_week("stop_decree")
-    mass = c["operation"] != OP["ordinary"]
+    mass = (c["operation"] != OP["ordinary"]) & (c["operation"] != OP["elite"])
     assert not np.any(mass & (c["week"] >= stop))
     # moving the stop decree off the calendar keeps the operations going into 1939
     never = run(calendar__stop_decree__enabled=False)
