@@ -18,7 +18,7 @@ from pydantic import Field
 from purgesim import datasets
 from purgesim.model.mechanism import Mechanism
 from purgesim.model.state import Limits, Policy
-from purgesim.params import EventId, NonNegative, Probability, Section
+from purgesim.params import EventId, Multiplier, Probability, Section
 
 if TYPE_CHECKING:
     from purgesim.scenario import Scenario
@@ -32,9 +32,9 @@ class CentreParams(Section):
 
     enabled: bool
     """Limits (quotas) from the centre. Off: operations arrest only on suspicion (no quotas)."""
-    limit_multiplier: NonNegative
+    limit_multiplier: Multiplier
     request_threshold: Probability
-    request_fraction: NonNegative
+    request_fraction: Multiplier
     request_cat1_share: Probability
     approval_probability: Probability
     """Weekly chance that an oblast's pending request for more is granted, until
@@ -44,10 +44,10 @@ class CentreParams(Section):
     """The Politburo's last general extension: at this event every region that still has
     suspects gets ``final_grant`` of its initial limit at once; afterwards requests are granted
     only with ``late_approval_probability`` (none: routine approvals never end)."""
-    final_grant: NonNegative = 0.0
+    final_grant: Multiplier = 0.0
     late_approval_probability: Probability = 0.0
-    max_multiplier_cat1: Annotated[float, Field(ge=1.0)]
-    max_multiplier_cat2: Annotated[float, Field(ge=1.0)]
+    max_multiplier_cat1: Annotated[Multiplier, Field(ge=1.0)]
+    max_multiplier_cat2: Annotated[Multiplier, Field(ge=1.0)]
 
 
 class Centre(Mechanism):

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from purgesim.model.mechanism import Mechanism
 from purgesim.model.state import Limits, Policy, Sentences
-from purgesim.params import NonNegative, Probability, Section, Taint
+from purgesim.params import Odds, Probability, Section, Taint, Weeks
 from purgesim.vocab import CAMP, OP, RELEASED, SENT, SHOT, SRC, TAINT_BIT
 
 if TYPE_CHECKING:
@@ -37,10 +37,10 @@ class SentencingParams(Section):
     evidence_convict_guilty: Probability
     evidence_convict_innocent: Probability
     evidence_confession_weight: Probability
-    cat1_profile_odds: dict[Taint, NonNegative]
+    cat1_profile_odds: dict[Taint, Odds]
     after_stop_release: Probability
     """Share of the cases still pending at the stop decree that are released on review."""
-    album_lag_weeks: Annotated[float, Field(ge=1.0)] = 10.0
+    album_lag_weeks: Annotated[Weeks, Field(ge=1.0)] = 10.0
     """Mean weeks from arrest to a decision for the operations judged by 'album' in Moscow: one
     commission (the NKVD chief and the Procurator) decided every national operation's lists."""
 
