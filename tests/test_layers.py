@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("purgesim.engine",),
     ("purgesim.vocab", "purgesim.version", "purgesim.datasets", "purgesim.params",
      "purgesim.files", "purgesim.weeks", "purgesim.retry", "purgesim.parallel",
-     "purgesim.memory", "purgesim.core"),
+     "purgesim.memory", "purgesim.core", "purgesim.problems"),
     ("purgesim.population",),
     ("purgesim.model",),
     ("purgesim.mechanisms",),
