@@ -22,6 +22,7 @@ written atomically.
 from __future__ import annotations
 
 import json
+import logging
 import tomllib
 from collections.abc import Callable, Sequence
 from importlib import resources
@@ -33,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from purgesim.files import atomic_write, atomic_write_bytes, atomic_write_text
 from purgesim.history import BY_KEY
+from purgesim.parallel import children_ignore_interrupts
 from purgesim.scenario import ScenarioError, load_scenario
 
 SHIPPED = resources.files("purgesim.calibrations")
@@ -190,8 +192,11 @@ def calibrate(config: CalibrationConfig, out: Path, workers: int | None = None,
         if scheduler is not None:
             client = Client(scheduler)
         else:
-            cluster = LocalCluster(n_workers=workers or _cores(), threads_per_worker=1,
-                                   processes=True, dashboard_address=":0")
+            with children_ignore_interrupts():
+                # errors only: a worker stopped by an interrupt complains in warnings
+                cluster = LocalCluster(n_workers=workers or _cores(), threads_per_worker=1,
+                                       processes=True, dashboard_address=":0",
+                                       silence_logs=logging.ERROR)
             client = Client(cluster)
         sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
     try:
@@ -225,6 +230,10 @@ def calibrate(config: CalibrationConfig, out: Path, workers: int | None = None,
         if history is None:
             raise CalibrationError(f"no generation finished; see {db_path}")
         return write_results(history, config, out, config_ref, evaluate=_evaluator(client))
+    except KeyboardInterrupt:
+        # the cluster's workers are stopped mid-run: their complaints are expected noise
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)
+        raise
     finally:
         if client is not None:
             client.close()
@@ -272,6 +281,17 @@ def _stored(pyabc: Any, db: str) -> Any:
         return None
     history.id = runs[-1].id
     return history if history.max_t is not None and history.max_t >= 0 else None
+
+
+def finished_generations(out: Path) -> int:
+    """How many generations of the calibration in ``out`` are finished and kept."""
+    db = out / "calibration.db"
+    if not db.is_file():
+        return 0
+    import pyabc
+
+    history = _stored(pyabc, f"sqlite:///{db}")
+    return 0 if history is None else history.max_t + 1
 
 
 def _last_epsilon(history: Any) -> float:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from purgesim.cli.app import ScenarioArg, app, bar, err, load, out
+from purgesim.cli.app import ScenarioArg, app, bar, err, load, on_interrupt, out, plural
 
 
 @app.command()
@@ -31,7 +31,8 @@ def history(
     from purgesim.history_check import against_history
 
     sc = load(scenario, scale=scale)
-    with bar() as shown:
+    with bar() as shown, on_interrupt(lambda: "history keeps no files, so nothing was written; "
+                                      "rerun the same command"):
         task = shown.add_task("running", total=None)
         report = against_history(
             sc, reps=reps, first_seed=seed, prevalences=prevalence, posterior=posterior,
@@ -45,7 +46,7 @@ def history(
     out.print(f"mean absolute error: calibration targets {_pct(e['targets'])}, "
               f"figures not fitted {_pct(e['not_targets'])}"
               + ("" if report["targets"] else " (no calibration config named by the scenario)"))
-    for over, h in ((f"{reps} seed(s)", report["headline"]),
+    for over, h in ((plural(reps, "seed"), report["headline"]),
                     (f"{report['posterior_draws']} posterior draws",
                      report["headline_over_posterior"])):
         if h is None:
@@ -71,12 +72,21 @@ def _print_figures(report: dict[str, Any], reps: int) -> None:
     from purgesim.history import history_cells
 
     table = Table(title=f"{report['scenario']} against the archives: mean and 90% interval "
-                  f"over {reps} seed(s) at 1:{report['scale']}")
+                  f"over {plural(reps, 'seed')} at 1:{report['scale']}")
+    # numbers are never cut: in a narrow terminal an interval or a range takes two lines,
+    # broken after its dash, and the figure's name wraps in what is left
+    narrow = out.width < 130
     for col in ("figure", "model", "90% interval", "history (range)", "error", "fit", "src"):
-        table.add_column(col, justify="left" if col in ("figure", "fit") else "right")
+        table.add_column(col.replace(" ", "\n", 1) if narrow and col[0] in "9h" else col,
+                         justify="left" if col in ("figure", "fit") else "right",
+                         no_wrap=col != "figure", overflow="fold",
+                         min_width=12 if col == "figure" else None)
     sources: list[str] = []
     for row in report["figures"]:
-        cells = history_cells(row)
+        cells = history_cells(row, range_sep="-\n" if narrow else "-")
+        if narrow:
+            cells["interval"] = cells["interval"].replace("-", "-\n", 1)
+            cells["history"] = cells["history"].replace(" (", "\n(", 1)
         if cells["source"] not in sources:
             sources.append(cells["source"])
         table.add_row(cells["figure"], cells["model"], cells["interval"], cells["history"],

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from purgesim.cli.app import ScenarioArg, app, load, out
+from purgesim.cli.app import ScenarioArg, app, load, out, plain, plural
 
 
 @app.command()
@@ -30,8 +30,9 @@ def scenarios() -> None:
 def check(scenario: ScenarioArg) -> None:
     """Validate a scenario file without running it."""
     sc = load(scenario)
-    out.print(f"ok: {scenario} is a valid scenario ({sc.name}, 1:{sc.scale}, {sc.weeks} weeks, "
-              f"seed {sc.seed})", highlight=False, markup=False, soft_wrap=True)
+    out.print(plain(f"ok: {scenario} is a valid scenario ({sc.name}, 1:{sc.scale}, "
+                    f"{plural(sc.weeks, 'week')}, seed {sc.seed})"),
+              highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
