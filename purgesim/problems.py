@@ -8,7 +8,8 @@ either beyond the schema it is given.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, get_args, get_origin
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -53,15 +54,29 @@ _TYPE_WORDS = {
 }
 
 
+def _unwrapped(current: Any, found: list[Any]) -> tuple[Any, list[Any]]:
+    """``current`` without ``Annotated`` (its metadata added to ``found``) and without an
+    optional ``| None``."""
+    while True:
+        if get_origin(current) is Annotated:
+            found = found + list(get_args(current)[1:])
+            current = get_args(current)[0]
+        elif get_origin(current) in (Union, UnionType):
+            kept = [a for a in get_args(current) if a is not type(None)]
+            if len(kept) != 1:
+                return current, found
+            current = kept[0]
+        else:
+            return current, found
+
+
 def metadata_at(schema: type[BaseModel], loc: tuple[Any, ...]) -> list[Any]:
     """The annotation metadata (constraints, :class:`~purgesim.params.Why`) of the field or
     dict value at ``loc``; empty if there is none to find."""
     current: Any = schema
     found: list[Any] = []
     for part in loc:
-        while get_origin(current) is Annotated:
-            found = list(get_args(current)[1:])
-            current = get_args(current)[0]
+        current, found = _unwrapped(current, found)
         if isinstance(current, type) and issubclass(current, BaseModel):
             field = current.model_fields.get(str(part))
             if field is None:
@@ -73,9 +88,7 @@ def metadata_at(schema: type[BaseModel], loc: tuple[Any, ...]) -> list[Any]:
             current, found = get_args(current)[0], []
         else:
             return []
-    while get_origin(current) is Annotated:
-        found += list(get_args(current)[1:])
-        current = get_args(current)[0]
+    current, found = _unwrapped(current, found)
     for item in list(found):  # a Field(...) inside Annotated carries its own metadata
         found += list(getattr(item, "metadata", []))
     return found
