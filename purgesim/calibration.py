@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from purgesim.files import atomic_write, atomic_write_bytes, atomic_write_text
 from purgesim.history import BY_KEY
 from purgesim.parallel import children_ignore_interrupts
+from purgesim.problems import describe
 from purgesim.scenario import ScenarioError, load_scenario
 
 SHIPPED = resources.files("purgesim.calibrations")
@@ -45,7 +46,7 @@ class CalibrationError(RuntimeError):
 
 
 class Abc(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     population_size: Annotated[int, Field(ge=2)] = 40
     generations: Annotated[int, Field(ge=1)] = 6
     min_epsilon: Annotated[float, Field(ge=0.0)] = 0.0
@@ -65,7 +66,7 @@ class Selection(BaseModel):
     its own scale, where the same parameters give slightly different figures). Of those whose
     worst target error there is within ``tolerance``, the most central (:func:`depth`) ships;
     without a tolerance, or if none is within it, the one nearest the targets."""
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     scale: Annotated[int, Field(ge=1)]
     seeds: Annotated[list[int], Field(min_length=1)]
     tolerance: Annotated[float, Field(gt=0.0)] | None = None
@@ -73,7 +74,7 @@ class Selection(BaseModel):
 
 
 class CalibrationConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     description: str = ""
     scenario: str
     scale: Annotated[int, Field(ge=1)]
@@ -121,9 +122,8 @@ def load_config(ref: str | Path) -> tuple[str, CalibrationConfig]:
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([f"{label}: not valid TOML: {exc}"]) from None
     except ValidationError as exc:
-        raise ScenarioError([
-            f"{label}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-            for e in exc.errors(include_url=False)]) from None
+        raise ScenarioError([f"{label}: {describe(e, CalibrationConfig)}"
+                             for e in exc.errors(include_url=False)]) from None
     problems = []
     for name, (low, high) in config.parameters.items():
         for value in (low, high):

@@ -113,16 +113,19 @@ class ScenarioBase(Section):
         entry = self.calendar.get(event) if event is not None else None
         return entry.date if entry is not None and entry.enabled else None
 
+    def late_events(self, dated: set[str]) -> list[str]:
+        """A line for each event of ``dated`` (those whose date the user set: the loader
+        knows which) that is enabled and dated after the end: it would silently do nothing.
+        Events the run merely stops before (a shorter run than its base) are not refused."""
+        return [f"calendar.{event}.date = {entry.date}: after end = {self.end}; allowed: a "
+                "date on or before end, or enabled = false to leave the event out"
+                for event, entry in self.calendar.items()
+                if event in dated and entry.enabled and entry.date > self.end]
+
     def _calendar_order(self, misplaced: set[str]) -> list[str]:
-        """Enabled events after the end, and the orders the model relies on; adds each
-        misplaced event to ``misplaced`` (one line each, not one per consequence)."""
+        """The orders the model relies on; adds each misplaced event to ``misplaced`` (one
+        line each, not one per consequence)."""
         problems = []
-        for event, entry in self.calendar.items():
-            if entry.enabled and entry.date > self.end:
-                misplaced.add(event)
-                problems.append(f"calendar.{event}.date = {entry.date}: after end = {self.end}; "
-                                "allowed: a date on or before end, or enabled = false to leave "
-                                "the event out")
         for event, why in IN_RUN.items():
             day = self._enabled_date(event)
             if day is not None and day < self.start:
@@ -354,7 +357,7 @@ def load_scenario(ref: str | Path = "great-terror", *,
     ``mechanisms`` (default :data:`MECHANISMS`) decides which mechanisms' tables it has."""
     label, data = _read(str(ref), None, ())
     schema = Scenario if mechanisms is None else scenario_model(tuple(mechanisms))
-    return _overridden(data, label, overrides, schema)
+    return _overridden(data, label, overrides, schema, dated=_own_dates(str(ref)))
 
 
 def with_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
@@ -365,9 +368,22 @@ def with_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
     return _overridden(scenario.model_dump(), scenario.name, overrides, type(scenario))
 
 
+def _own_dates(ref: str) -> set[str]:
+    """The calendar events whose date the user's file ``ref`` itself sets (not its base; a
+    shipped scenario's dates are defaults, like a base's)."""
+    label, _, text = _resolve(ref, None)
+    if label.endswith("(shipped)"):
+        return set()
+    calendar = tomllib.loads(text).get("calendar", {})
+    return {e for e, v in calendar.items() if isinstance(v, dict) and "date" in v} \
+        if isinstance(calendar, dict) else set()
+
+
 def _overridden(data: dict[str, Any], label: str, overrides: dict[str, Any],
-                schema: type[ScenarioBase]) -> Scenario:
-    """The one place where overrides are applied: set each, then validate the whole."""
+                schema: type[ScenarioBase], dated: set[str] | None = None) -> Scenario:
+    """The one place where overrides are applied: set each, then validate the whole.
+    ``dated`` are the events whose date the user's file sets; with those the overrides set,
+    they must not fall after the end (:meth:`ScenarioBase.late_events`)."""
     original = copy.deepcopy(data)
     for key, value in overrides.items():
         if value is None:
@@ -387,6 +403,13 @@ def _overridden(data: dict[str, Any], label: str, overrides: dict[str, Any],
         scenario = validate(data, label, overridden, schema)
     except ScenarioError as exc:
         raise ScenarioError(exc.problems + problems) from None
+    dated = set(dated or ())
+    for key, value in overrides.items():
+        parts = key.split("__")
+        if value is not None and parts[0] == "calendar" and len(parts) > 1 and (
+                parts[2:] == ["date"] or (len(parts) == 2 and isinstance(value, dict))):
+            dated.add(parts[1])
+    problems += [f"{label}: {line}" for line in scenario.late_events(dated)]
     problems += _calibration_problems(scenario, label)
     if problems:
         raise ScenarioError(problems)

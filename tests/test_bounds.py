@@ -236,6 +236,20 @@ def test_a_stop_decree_before_order_00447_is_refused_in_one_line():
         and "order_00447" in lines[0], lines
 
 
+def test_a_shorter_run_than_its_base_is_allowed(tmp_path):
+    """Events the file does not date itself may fall after a shorter end: the run stops
+    before them. An event the file dates after its end is refused."""
+    path = tmp_path / "short.toml"
+    path.write_text('base = "great-terror"\nend = 1938-01-03\n', encoding="utf-8")
+    assert load_scenario(path).end.year == 1938
+    path.write_text('base = "great-terror"\nend = 1938-01-03\n[calendar.stop_decree]\n'
+                    'date = 1938-11-17\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert len(info.value.problems) == 1
+    assert "calendar.stop_decree.date = 1938-11-17: after end = 1938-01-03" in str(info.value)
+
+
 def test_an_event_after_the_end_is_refused_unless_switched_off():
     lines = refusal(**_calendar(beria_appointed="1945-01-01"))
     assert len(lines) == 1 and "calendar.beria_appointed.date = 1945-01-01" in lines[0] \

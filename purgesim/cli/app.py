@@ -35,6 +35,9 @@ out = Console()
 err = Console(stderr=True)
 
 ScenarioArg = Annotated[str, typer.Argument(help="A shipped scenario name or a TOML file.")]
+MAX_SEEDS = 10_000
+"""The most seeds one command runs (--reps, --seeds): ten thousand runs at the default scale
+already take most of a day on the development machine."""
 CatalogOpt = Annotated[Path | None, typer.Option(
     "--catalog", help="The run catalog (DuckDB file); default: $PURGESIM_CATALOG, else "
                       "catalog.duckdb in the user's data folder.")]

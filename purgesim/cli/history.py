@@ -10,19 +10,20 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from purgesim.cli.app import ScenarioArg, app, bar, err, load, on_interrupt, out, plural
+from purgesim.cli.app import MAX_SEEDS, ScenarioArg, app, bar, err, load, on_interrupt, out, plural
 
 
 @app.command()
 def history(
     scenario: ScenarioArg = "great-terror",
-    reps: Annotated[int, typer.Option(min=1, help="Seeds to run (seed, seed+1, ...).")] = 5,
+    reps: Annotated[int, typer.Option(min=1, max=MAX_SEEDS,
+                                      help="Seeds to run (seed, seed+1, ...).")] = 5,
     seed: Annotated[int | None, typer.Option(help="First seed (default: the scenario's).")] = None,
     scale: Annotated[int | None, typer.Option(help="Real people per agent.")] = None,
     prevalence: Annotated[list[float] | None, typer.Option(
         help="Guilt prevalences for the innocent share's sensitivity (repeatable).")] = None,
     posterior: Annotated[int | None, typer.Option(
-        min=0, help="Parameter sets drawn from the shipped posterior for the headline's "
+        min=0, max=MAX_SEEDS, help="Parameter sets drawn from the shipped posterior for the headline's "
                     "interval over the posterior (default: --reps, when the scenario's "
                     "calibration ships one).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -31,6 +32,11 @@ def history(
     from purgesim.history_check import against_history
 
     sc = load(scenario, scale=scale)
+    # refuse a bad seed or prevalence before anything runs, as the runs would
+    load(scenario, scale=scale, seed=seed)
+    load(scenario, scale=scale, seed=(sc.seed if seed is None else seed) + reps - 1)
+    for value in prevalence or []:
+        load(scenario, scale=scale, population__guilty_prevalence=value)
     with bar() as shown, on_interrupt(lambda: "history keeps no files, so nothing was written; "
                                       "rerun the same command"):
         task = shown.add_task("running", total=None)

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from purgesim.cli.app import (
     INTERRUPTED,
+    MAX_SEEDS,
     CatalogOpt,
     ScenarioArg,
     app,
@@ -49,7 +50,7 @@ def run(
         help="Show time spent in each phase (with --json, also in the object, as "
              "'profile').")] = False,
     reps: Annotated[int, typer.Option(
-        min=1, help="Run this many seeds (seed, seed+1, ...) and report mean and 90% "
+        min=1, max=MAX_SEEDS, help="Run this many seeds (seed, seed+1, ...) and report mean and 90% "
                     "interval.")] = 1,
     workers: Annotated[int | None, typer.Option(
         min=1, help="With --reps: processes to run on (default: one per core, as memory "

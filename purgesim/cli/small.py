@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from purgesim.cli.app import ScenarioArg, app, load, out, plain, plural
+from purgesim.params import MAX_RUN_WEEKS
 
 
 @app.command()
@@ -45,9 +46,12 @@ def order(scenario: ScenarioArg = "great-terror") -> None:
 
 @app.command()
 def core(
-    n: Annotated[int, typer.Option("--n", min=1, help="Number of agents.")] = 1_000_000,
-    weeks: Annotated[int, typer.Option(min=0, help="Weeks to run.")] = 70,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    n: Annotated[int, typer.Option(
+        "--n", min=1, max=200_000_000,
+        help="Number of agents (at most 200 million, more than the USSR's population).")
+    ] = 1_000_000,
+    weeks: Annotated[int, typer.Option(min=0, max=MAX_RUN_WEEKS, help="Weeks to run.")] = 70,
+    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Random seed.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run the reference core model of MODEL.md section 6 (for benchmarks)."""
