@@ -76,23 +76,25 @@ def run(
                       force)
         return
     taken = _claim(out_dir, force) if out_dir is not None else []
+    from purgesim.catalog import new_id
+
     runs = _open_catalog(catalog)
-    run_id = ""
+    run_id = new_id()  # known before it is registered: an interrupt then can still mark it
     t0 = time.perf_counter()
     try:
         with on_interrupt(lambda: "nothing was written (the catalog marks the run failed: "
                           "interrupted); rerun the same command to run it again"):
-            run_id = runs.start(scenario=sc.name, seed=sc.seed, scale=sc.scale,
-                                weeks=sc.weeks, out_dir=out_dir)
+            runs.start(scenario=sc.name, seed=sc.seed, scale=sc.scale, weeks=sc.weeks,
+                       out_dir=out_dir, run_id=run_id)
             result = _simulate(sc)
         wall = time.perf_counter() - t0
         summary = result.summary()
         if out_dir is not None:
             _write_run(result, out_dir, taken, runs, run_id, wall)
     except BaseException as exc:
-        if run_id and not isinstance(exc, typer.Exit):
+        if not isinstance(exc, typer.Exit):
             runs.fail(run_id, reason(exc), time.perf_counter() - t0)
-        elif run_id and exc.exit_code == INTERRUPTED:
+        elif exc.exit_code == INTERRUPTED:
             runs.fail(run_id, "interrupted", time.perf_counter() - t0)
         raise
     runs.complete(run_id, summary, wall)
