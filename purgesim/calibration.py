@@ -193,10 +193,12 @@ def calibrate(config: CalibrationConfig, out: Path, workers: int | None = None,
             client = Client(scheduler)
         else:
             with children_ignore_interrupts():
-                # errors only: a worker stopped by an interrupt complains in warnings
+                # the workers' own logs stay quiet: what fails in a worker reaches this
+                # process through its future, and when an interrupt stops the cluster the
+                # workers log errors and tracebacks about the scheduler going away
                 cluster = LocalCluster(n_workers=workers or _cores(), threads_per_worker=1,
                                        processes=True, dashboard_address=":0",
-                                       silence_logs=logging.ERROR)
+                                       silence_logs=logging.CRITICAL)
             client = Client(cluster)
         sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
     try:
