@@ -22,6 +22,7 @@ written atomically.
 from __future__ import annotations
 
 import json
+import logging
 import tomllib
 from collections.abc import Callable, Sequence
 from importlib import resources
@@ -34,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from purgesim.cluster import dask_client
 from purgesim.files import atomic_write, atomic_write_bytes, atomic_write_text
 from purgesim.history import BY_KEY
+from purgesim.problems import describe
 from purgesim.scenario import ScenarioError, load_scenario
 
 SHIPPED = resources.files("purgesim.calibrations")
@@ -44,7 +46,7 @@ class CalibrationError(RuntimeError):
 
 
 class Abc(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     population_size: Annotated[int, Field(ge=2)] = 40
     generations: Annotated[int, Field(ge=1)] = 6
     min_epsilon: Annotated[float, Field(ge=0.0)] = 0.0
@@ -64,7 +66,7 @@ class Selection(BaseModel):
     its own scale, where the same parameters give slightly different figures). Of those whose
     worst target error there is within ``tolerance``, the most central (:func:`depth`) ships;
     without a tolerance, or if none is within it, the one nearest the targets."""
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     scale: Annotated[int, Field(ge=1)]
     seeds: Annotated[list[int], Field(min_length=1)]
     tolerance: Annotated[float, Field(gt=0.0)] | None = None
@@ -72,7 +74,7 @@ class Selection(BaseModel):
 
 
 class CalibrationConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     description: str = ""
     scenario: str
     scale: Annotated[int, Field(ge=1)]
@@ -123,9 +125,8 @@ def load_config(ref: str | Path) -> tuple[str, CalibrationConfig]:
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([f"{label}: not valid TOML: {exc}"]) from None
     except ValidationError as exc:
-        raise ScenarioError([
-            f"{label}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-            for e in exc.errors(include_url=False)]) from None
+        raise ScenarioError([f"{label}: {describe(e, CalibrationConfig)}"
+                             for e in exc.errors(include_url=False)]) from None
     problems = []
     for name, (low, high) in config.parameters.items():
         for value in (low, high):
@@ -190,7 +191,12 @@ def calibrate(config: CalibrationConfig, out: Path, workers: int | None = None,
             sampler = pyabc.sampler.SingleCoreSampler()
         else:
             sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
-        return _generations(pyabc, config, out, sampler, client, config_ref)
+        try:
+            return _generations(pyabc, config, out, sampler, client, config_ref)
+        except KeyboardInterrupt:
+            # the cluster's workers are stopped mid-run: their complaints are expected noise
+            logging.getLogger("distributed").setLevel(logging.CRITICAL)
+            raise
 
 
 def _generations(pyabc: Any, config: CalibrationConfig, out: Path, sampler: Any, client: Any,
@@ -269,6 +275,17 @@ def _stored(pyabc: Any, db: str) -> Any:
         return None
     history.id = runs[-1].id
     return history if history.max_t is not None and history.max_t >= 0 else None
+
+
+def finished_generations(out: Path) -> int:
+    """How many generations of the calibration in ``out`` are finished and kept."""
+    db = out / "calibration.db"
+    if not db.is_file():
+        return 0
+    import pyabc
+
+    history = _stored(pyabc, f"sqlite:///{db}")
+    return 0 if history is None else history.max_t + 1
 
 
 def _last_epsilon(history: Any) -> float:

@@ -35,8 +35,9 @@ from purgesim.retry import retry
 ENV = "PURGESIM_CATALOG"
 STATUSES = ("running", "complete", "failed")
 """Stored statuses. ``purgesim runs`` also shows ``incomplete``: a ``running`` row whose
-process (on this host) is gone."""
-SHOWN_STATUSES = ("running", "incomplete", "complete", "failed")
+process (on this host) is gone, and ``replaced``: a run whose output folder a later run took
+over (``run --out DIR --force``; its ``replaced_by`` column names that run)."""
+SHOWN_STATUSES = ("running", "incomplete", "complete", "failed", "replaced")
 LOCK_WAIT_SECONDS = 15.0
 
 SCHEMA = """
@@ -63,11 +64,12 @@ CREATE TABLE IF NOT EXISTS runs (
     cat1           BIGINT,
     innocent_share DOUBLE,
     summary        JSON               -- the `purgesim run --json` object
-)
+);
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS replaced_by VARCHAR  -- the run that took its folder
 """
 COLUMNS = ("run_id", "ensemble", "command", "scenario", "seed", "scale", "weeks", "version",
            "git_commit", "host", "pid", "started", "finished", "wall_seconds", "status", "error",
-           "out_dir", "arrested", "convicted", "cat1", "innocent_share", "summary")
+           "out_dir", "arrested", "convicted", "cat1", "innocent_share", "summary", "replaced_by")
 
 
 class CatalogError(RuntimeError):
@@ -116,6 +118,8 @@ def shown_status(row: dict[str, Any], host: str | None = None) -> str:
     """The status to show: a ``running`` row whose process is gone from this host is
     ``incomplete`` (killed, or the machine went down). A row from another host cannot be
     checked and is shown as stored."""
+    if row.get("replaced_by"):
+        return "replaced"
     if row["status"] != "running":
         return str(row["status"])
     if row.get("host") == (host or socket.gethostname()) and row.get("pid") is not None:
@@ -208,6 +212,16 @@ class Catalog:
              totals.get("convicted"), totals.get("cat1"), summary.get("innocent_share"),
              json.dumps(summary), run_id])
 
+    def replace(self, folders: Sequence[str | Path], by: str) -> bool:
+        """Mark the runs whose output folder is one of ``folders`` as replaced by the run
+        ``by`` (``run --out DIR --force``): they leave the ``events`` and ``weekly`` views."""
+        paths = [str(Path(f).resolve()) for f in folders]
+        if not paths:
+            return True
+        return self._write(
+            "UPDATE runs SET replaced_by = ? WHERE out_dir IN (SELECT unnest(?)) AND run_id <> ? "
+            "AND replaced_by IS NULL", [by, paths, by])
+
     def fail(self, run_id: str, error: str, wall_seconds: float | None = None) -> bool:
         """Mark a run ``failed`` with a one-line reason."""
         return self._write(
@@ -229,16 +243,17 @@ class Catalog:
             if status not in SHOWN_STATUSES:
                 raise CatalogError(f"status {status!r}: allowed: {', '.join(SHOWN_STATUSES)}")
             where.append("status = ?")
-            params.append("running" if status == "incomplete" else status)
-        sql = f"SELECT {', '.join(COLUMNS)} FROM runs"
+            params.append({"incomplete": "running", "replaced": "complete"}.get(status, status))
+        sql = "SELECT {columns} FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY started DESC, run_id"
-        derived = status in ("running", "incomplete")
+        derived = status in ("running", "incomplete", "complete", "replaced")
         if limit is not None and not derived:
             sql += f" LIMIT {int(limit)}"
         try:
             with self.connect(read_only=True) as con:
+                sql = sql.format(columns=", ".join(_columns(con)))
                 rows = con.execute(sql, params).fetchall()
         except duckdb.Error as exc:
             raise CatalogError(f"catalog {self.path}: {_first_line(exc)}") from exc
@@ -253,13 +268,21 @@ class Catalog:
         return out if limit is None else out[:limit]
 
     def query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Run one SQL statement read-only; return column names and rows. Besides ``runs``,
-        the statement sees the views ``events`` and ``weekly``: the Parquet tables of every
-        complete run with an output folder that still holds them, with a ``run_id`` column
-        first."""
+        """Run one SQL query that only reads; return column names and rows. Besides ``runs``,
+        the query sees the views ``events`` and ``weekly``: the Parquet tables of every
+        complete run whose output folder still holds them (each folder counted once, for the
+        run that wrote it), with a ``run_id`` column first.
+
+        Safe by construction: the database is opened read-only; the statement must be one
+        query (SELECT, WITH, FROM, VALUES, DESCRIBE, SUMMARIZE, SHOW, EXPLAIN), never COPY,
+        EXPORT, ATTACH, INSTALL, SET...; and before it runs, file access is limited to the
+        folders of the cataloged runs, extensions can be neither installed nor loaded, and
+        these settings are locked."""
         try:
             with self.connect(read_only=True) as con:
-                _attach_run_tables(con)
+                _only_a_query(con, sql)
+                folders = _attach_run_tables(con)
+                _lock_down(con, folders)
                 cursor = con.execute(sql)
                 if cursor.description is None:
                     return [], []
@@ -269,10 +292,58 @@ class Catalog:
             raise CatalogError(_first_line(exc)) from exc
 
 
-def _attach_run_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Temporary views ``events`` and ``weekly`` over the Parquet files of complete runs."""
-    dirs = con.execute("SELECT run_id, out_dir FROM runs WHERE status = 'complete' AND "
-                       "out_dir IS NOT NULL ORDER BY started, run_id").fetchall()
+READING = ("SELECT", "EXPLAIN")
+"""Statement types `purgesim sql` runs (DuckDB parses DESCRIBE, SUMMARIZE, SHOW, VALUES and
+FROM-first queries as SELECT)."""
+
+
+def _only_a_query(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    statements = con.extract_statements(sql)
+    if len(statements) != 1:
+        raise CatalogError(f"{len(statements)} statements; allowed: exactly one query (the "
+                           "catalog is read-only)")
+    kind = statements[0].type.name
+    if kind not in READING:
+        article = "an" if kind[:1] in "AEIOU" else "a"
+        raise CatalogError(f"{article} {kind} statement; allowed: one query that only reads: SELECT, "
+                           "WITH, FROM, VALUES, DESCRIBE, SUMMARIZE, SHOW or EXPLAIN (the "
+                           "catalog and the runs' files are read-only)")
+
+
+def _lock_down(con: duckdb.DuckDBPyConnection, folders: list[str]) -> None:
+    """Limit file access to the runs' folders and lock the configuration: a query can then
+    read a run's files by path, and nothing else on the disk or the network."""
+    listing = ", ".join(_sql_string(f.rstrip("/") + "/") for f in folders)
+    con.execute(f"SET allowed_directories = [{listing}]")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET lock_configuration = true")
+
+
+def _columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """:data:`COLUMNS`, with NULL for those a catalog written by an older version lacks."""
+    have = {row[0] for row in con.execute("DESCRIBE runs").fetchall()}
+    return [c if c in have else f"NULL AS {c}" for c in COLUMNS]
+
+
+def _owner(folder: str) -> str | None:
+    """The run id that the run folder's ``meta.json`` (written last) names."""
+    try:
+        meta = json.loads(Path(folder, "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta.get("run_id") if isinstance(meta, dict) else None
+
+
+def _attach_run_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Temporary views ``events`` and ``weekly`` over the Parquet files of complete runs, each
+    folder once, for the run that wrote it (its ``meta.json`` names it): a folder another
+    run later wrote into counts for that run only. Return the folders of those runs."""
+    replaced = "replaced_by IS NULL AND " if "replaced_by" in _columns(con) else ""
+    dirs = con.execute(f"SELECT run_id, out_dir FROM runs WHERE {replaced}status = 'complete' "
+                       "AND out_dir IS NOT NULL ORDER BY started, run_id").fetchall()
+    dirs = [(run_id, out_dir) for run_id, out_dir in dirs if _owner(out_dir) == run_id]
     for table in ("events", "weekly"):
         files = [(run_id, f"{out_dir}/{table}.parquet") for run_id, out_dir in dirs
                  if Path(out_dir, f"{table}.parquet").is_file()]
@@ -290,6 +361,7 @@ def _attach_run_tables(con: duckdb.DuckDBPyConnection) -> None:
             # an unreadable file must not block queries that do not need the view; a query
             # that does is told the view does not exist, and can read the files by path
             continue
+    return [out_dir for _, out_dir in dirs]
 
 
 def _locked(exc: Exception) -> bool:

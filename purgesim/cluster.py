@@ -10,10 +10,13 @@ only when a cluster is asked for.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from purgesim.parallel import children_ignore_interrupts
 
 
 def cores() -> int:
@@ -37,8 +40,12 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
     if scheduler is not None:
         client = Client(scheduler)
     else:
-        cluster = LocalCluster(n_workers=workers or cores(), threads_per_worker=1,
-                               processes=True, dashboard_address=":0")
+        with children_ignore_interrupts():
+            # the workers ignore Ctrl-C (this process stops them) and keep their logs to
+            # themselves: what fails in a worker reaches the caller through its future
+            cluster = LocalCluster(n_workers=workers or cores(), threads_per_worker=1,
+                                   processes=True, dashboard_address=":0",
+                                   silence_logs=logging.CRITICAL)
         client = Client(cluster)
     try:
         yield client

@@ -15,9 +15,17 @@ from purgesim.metrics import METRICS, figures
 from purgesim.parallel import JobFailed, run_jobs
 from purgesim.scenario import Scenario, load_scenario
 
-__all__ = ["METRICS", "compare", "figures"]
+__all__ = ["METRICS", "CompareFailed", "compare", "figures"]
 
 Run = tuple[dict[str, float | None], dict[str, Any] | None]
+
+
+class CompareFailed(RuntimeError):
+    """A run of the comparison raised (its error is the cause); no new run was started."""
+
+    def __init__(self, scenario: str, seed: int, error: BaseException):
+        super().__init__(f"{scenario} seed {seed} failed: {type(error).__name__}: {error}")
+        self.scenario, self.seed, self.error = scenario, seed, error
 
 
 def _figures_of(scenario: Scenario, seed: int, series: bool = False) -> Run:
@@ -54,8 +62,9 @@ def compare(scenarios: Sequence[str], seeds: Sequence[int], scale: int | None = 
         done = run_jobs(_figures_of, jobs, lambda job: (loaded[job[0]], job[1], series),
                         workers=workers, on_done=ended)
     except JobFailed as exc:
-        # what the run raised, with the worker's traceback (if any) as its cause
-        raise exc.error from exc.error.__cause__
+        # the worker's traceback (if any) stays the cause of what it raised
+        index, seed = exc.key
+        raise CompareFailed(loaded[index].name, seed, exc.error) from exc.error
     result: dict[str, Any] = {"seeds": list(seeds), "scale": loaded[0].scale, "scenarios": {}}
     for i, (ref, scenario) in enumerate(zip(scenarios, loaded, strict=True)):
         runs = [done[(i, seed)][0] for seed in seeds]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,11 +158,37 @@ def rep_dir(out: Path, seed: int) -> Path:
     return out / f"seed-{seed}"
 
 
+def saved_rep(scenario: Scenario, seed: int, folder: Path) -> Rep | None:
+    """The rep of ``seed`` that an interrupted ensemble of ``scenario`` finished in ``folder``
+    (its ``meta.json`` is written last), if that folder holds exactly the run of this scenario
+    and seed; None otherwise. A rep is a pure function of its scenario and seed, so reusing
+    it gives the ensemble an uninterrupted run would have given."""
+    from purgesim.scenario import with_overrides
+
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        data = tomllib.loads((folder / "scenario.toml").read_text(encoding="utf-8"))
+        saved = type(scenario).model_validate(data)
+        finished = dt.datetime.fromtimestamp((folder / "meta.json").stat().st_mtime, dt.UTC)
+    except (OSError, ValueError):  # ValueError: JSON, TOML or a scenario that no longer validates
+        return None
+    if saved != with_overrides(scenario, seed=seed) or not (folder / "events.parquet").is_file():
+        return None
+    wall = float(meta.get("wall_seconds") or 0.0)
+    finished = finished.replace(tzinfo=None)
+    return Rep(seed=seed, summary=summary, wall_seconds=wall,
+               timings=dict(meta.get("timings_seconds") or {}),
+               started=finished - dt.timedelta(seconds=wall), finished=finished,
+               out_dir=folder)
+
+
 def run_ensemble(scenario: Scenario, seeds: Sequence[int], *, workers: int = 1,
                  out: Path | None = None,
                  on_start: Callable[[int, Path | None], dict[str, Any] | None] | None = None,
                  on_done: Callable[[Rep], None] | None = None,
-                 on_failed: Callable[[int, BaseException], None] | None = None) -> Ensemble:
+                 on_failed: Callable[[int, BaseException], None] | None = None,
+                 saved: dict[int, Rep] | None = None) -> Ensemble:
     """Run ``scenario`` on each of ``seeds``, on up to ``workers`` processes.
 
     At most ``workers`` reps are in flight: a rep is handed to a worker only when one is free,
@@ -170,8 +197,10 @@ def run_ensemble(scenario: Scenario, seeds: Sequence[int], *, workers: int = 1,
     and ``on_failed`` are called in the calling process as reps end. After a failure no new
     rep starts; the reps in flight finish, then :class:`RepFailed` is raised. On an interrupt
     (Ctrl-C), ``on_failed`` is called for each rep in flight before the interrupt propagates.
+    The ``saved`` reps (:func:`saved_rep`, by seed) are not run again.
     """
     seeds = list(seeds)
+    saved = saved or {}
 
     def args_of(seed: int) -> tuple[Scenario, int, Path | None, dict[str, Any] | None]:
         where = None if out is None else rep_dir(out, seed)
@@ -179,10 +208,12 @@ def run_ensemble(scenario: Scenario, seeds: Sequence[int], *, workers: int = 1,
 
     try:
         # run_rep is looked up here, at call time, so that a test can replace it
-        reps = run_jobs(run_rep, seeds, args_of, workers=workers, on_failed=on_failed,
+        reps = run_jobs(run_rep, [s for s in seeds if s not in saved], args_of,
+                        workers=workers, on_failed=on_failed,
                         on_done=None if on_done is None else lambda _, rep: on_done(rep))
     except JobFailed as exc:
         raise RepFailed(exc.key, exc.error) from exc.error
+    reps.update(saved)
     return Ensemble(scenario, [reps[s] for s in seeds])
 
 

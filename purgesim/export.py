@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from purgesim.files import atomic_write
+from purgesim.outputs import OutputError, refuse_run_file
 from purgesim.results import Result, ResultError
 
 NODE_ATTRIBUTES: tuple[tuple[str, str], ...] = (
@@ -165,10 +166,13 @@ def write_graphml(events: pa.Table, path: str | Path,
 def export(run_dir: str | Path, graph: str | Path | None = None,
            edges: str | Path | None = None) -> dict[str, int]:
     """Export the cascade of the run in ``run_dir`` as GraphML and/or Parquet edges; return
-    ``{"arrests", "nodes", "edges"}``."""
+    ``{"arrests", "nodes", "edges"}``. Neither file may be one of a run's own files."""
     try:
+        for target, option in ((graph, "--graph"), (edges, "--edges")):
+            if target is not None:
+                refuse_run_file(Path(target), option)
         result = Result.load(run_dir)
-    except ResultError as exc:
+    except (ResultError, OutputError) as exc:
         raise ExportError(str(exc)) from None
     events = cascade_events(result)
     table = cascade_edges(events)

@@ -3,13 +3,17 @@
 Every file purgesim writes (results, reports, exports, calibration output) goes through
 :func:`atomic_write`: it is written to a temporary name in the same folder and then renamed,
 so an interrupted write never leaves a half-written file under the real name, and a reader
-never sees one.
+never sees one. The temporary name carries this host and process (``.NAME.HOST-PID.XXXX``): a
+writer killed outright (SIGKILL, power cut) leaves its temporary file behind, and the next
+write of the same file removes those whose process is gone.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
+import socket
 import subprocess
 import tempfile
 import threading
@@ -46,12 +50,57 @@ def _umask_by_setting() -> int:
         return _fallback_umask
 
 
+@functools.cache
+def _host_tag() -> str:
+    # a short stable tag: host names may hold dots and dashes
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: alive, someone else's
+        return True
+    return True
+
+
+def temporary_prefix(path: str | Path, pid: int | None = None) -> str:
+    """How the temporary files of process ``pid`` (default: this one) on this host writing
+    ``path`` are named: ``.NAME.HOST-PID.`` followed by random characters."""
+    return f".{Path(path).name}.{_host_tag()}-{os.getpid() if pid is None else pid}."
+
+
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Remove the temporary files that writers of ``path`` on this host left behind when
+    they were killed (their process is gone); return them."""
+    path = Path(path)
+    prefix = f".{path.name}.{_host_tag()}-"
+    removed = []
+    try:
+        candidates = [p for p in path.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return []
+    for candidate in candidates:
+        pid = candidate.name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            try:
+                candidate.unlink()
+                removed.append(candidate)
+            except OSError:
+                pass
+    return removed
+
+
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     """Call ``write(tmp)`` to write a temporary file beside ``path``, then rename it to
     ``path``; on any error the temporary file is removed and ``path`` is left as it was.
-    The file gets the mode a newly created file would get (0666 less the umask)."""
+    The file gets the mode a newly created file would get (0666 less the umask). Temporary
+    files of killed writers of the same ``path`` are removed first."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(path), dir=path.parent)
     os.close(fd)
     try:
         write(tmp)

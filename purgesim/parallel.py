@@ -8,12 +8,42 @@ the calling process when there is one worker (reproducible tracebacks, no pickli
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+import os
+import signal
+import threading
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
+
+
+def quiet_on_interrupt() -> None:
+    """In a worker process: on Ctrl-C (which the terminal sends to every process of the
+    command) stop at once without a traceback; the parent process says in one line what was
+    kept. A file being written is left as a temporary one, which the next write removes."""
+    signal.signal(signal.SIGINT, _stop)
+
+
+def _stop(signum: int, frame: object) -> None:
+    os._exit(128 + signum)
+
+
+@contextmanager
+def children_ignore_interrupts() -> Iterator[None]:
+    """Processes started inside the block ignore Ctrl-C (they inherit the ignored signal),
+    so that only this process handles it and stops them: used for Dask's local cluster,
+    whose workers would otherwise each print a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 class JobFailed(RuntimeError, Generic[K]):
@@ -63,7 +93,8 @@ def run_jobs(fn: Callable[..., R], keys: Sequence[K], args_of: Callable[[K], tup
     failure: JobFailed[K] | None = None
     pending = list(keys)
     flying: dict[Future[R], K] = {}
-    with ProcessPoolExecutor(max_workers=min(workers, len(keys))) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(keys)),
+                             initializer=quiet_on_interrupt) as pool:
         try:
             while pending or flying:
                 while pending and failure is None and len(flying) < workers:

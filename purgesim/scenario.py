@@ -14,6 +14,7 @@ whose message has one line per problem naming the file, the field, the value and
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import tomllib
 from collections.abc import Sequence
@@ -23,12 +24,23 @@ from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel, Field, ValidationError, create_model, model_validator
+from pydantic.fields import FieldInfo
 
 from purgesim.mechanisms import MECHANISMS
 from purgesim.model.mechanism import Mechanism
 from purgesim.model.register import EvidenceParams
-from purgesim.params import Date, EventId, Section
+from purgesim.params import (
+    MAX_RUN_WEEKS,
+    MAX_SCALE,
+    After,
+    Date,
+    EventId,
+    Name,
+    Section,
+    Why,
+)
 from purgesim.population import PopulationParams
+from purgesim.problems import describe, show, unprintable_problems
 
 # --------------------------------------------------------------------------------------------
 # Calendar
@@ -48,15 +60,20 @@ class ScenarioBase(Section):
     """What every scenario has: names, scale, seed, dates, the calendar, the population and
     the evidence model. :func:`scenario_model` adds the tables of the mechanisms."""
 
-    name: str
+    name: Name
+    """Printable, and no path: the run's default output folder is ``runs/NAME-seedN-1_SCALE``."""
     description: str = ""
     calibration: str = ""
     """The calibration config (a shipped name or a path) whose fit gave these parameters;
     `purgesim history` marks its targets."""
-    scale: Annotated[int, Field(ge=1)]
+    scale: Annotated[int, Field(ge=1, le=MAX_SCALE), Why(
+        "coarser, the country has fewer agents than the Congress has delegates (MAX_SCALE)")]
+    """Real people per ordinary agent, from 1 (everyone) to :data:`~purgesim.params.MAX_SCALE`."""
     seed: Annotated[int, Field(ge=0, lt=2**63)]
     start: Date
     end: Date
+    """The Monday that starts the last week, at most :data:`~purgesim.params.MAX_RUN_WEEKS`
+    weeks after ``start``."""
     calendar: dict[EventId, Event]
     population: PopulationParams
     evidence: EvidenceParams
@@ -74,13 +91,71 @@ class ScenarioBase(Section):
             if day.weekday() != 0:
                 problems.append(f"{field} = {day}: a {day:%A}; allowed: a Monday "
                                 "(one step is a week)")
-        for where, event in _event_references(self, ""):
+        for where, event, _, _ in _event_fields(self, ""):
             if event is not None and event not in self.calendar:
                 problems.append(f"{where} = {event!r}: not in the calendar; "
                                 f"allowed: one of {sorted(self.calendar)}")
+        if not problems:  # the order of events means something only within valid dates
+            misplaced: set[str] = set()
+            problems += self._run_length() + self._calendar_order(misplaced)
+            problems += self._events_in_order(misplaced)
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _run_length(self) -> list[str]:
+        if self.weeks <= MAX_RUN_WEEKS:
+            return []
+        return [f"end = {self.end}: {self.weeks} weeks after start = {self.start}; allowed: at "
+                f"most {MAX_RUN_WEEKS} weeks (twenty years, MAX_RUN_WEEKS)"]
+
+    def _enabled_date(self, event: str | None) -> dt.date | None:
+        entry = self.calendar.get(event) if event is not None else None
+        return entry.date if entry is not None and entry.enabled else None
+
+    def late_events(self, dated: set[str]) -> list[str]:
+        """A line for each event of ``dated`` (those whose date the user set: the loader
+        knows which) that is enabled and dated after the end: it would silently do nothing.
+        Events the run merely stops before (a shorter run than its base) are not refused."""
+        return [f"calendar.{event}.date = {entry.date}: after end = {self.end}; allowed: a "
+                "date on or before end, or enabled = false to leave the event out"
+                for event, entry in self.calendar.items()
+                if event in dated and entry.enabled and entry.date > self.end]
+
+    def _calendar_order(self, misplaced: set[str]) -> list[str]:
+        """The orders the model relies on; adds each misplaced event to ``misplaced`` (one
+        line each, not one per consequence)."""
+        problems = []
+        for event, why in IN_RUN.items():
+            day = self._enabled_date(event)
+            if day is not None and day < self.start:
+                misplaced.add(event)
+                problems.append(f"calendar.{event}.date = {day}: before start = {self.start}; "
+                                f"allowed: a date on or after start ({why})")
+        for first, then, why in CALENDAR_ORDER:
+            a, b = self._enabled_date(first), self._enabled_date(then)
+            if a is not None and b is not None and b < a and not misplaced & {first, then}:
+                misplaced.add(then)
+                problems.append(f"calendar.{then}.date = {b}: before calendar.{first}.date = "
+                                f"{a}; allowed: a date on or after it ({why})")
+        return problems
+
+    def _events_in_order(self, misplaced: set[str]) -> list[str]:
+        """Fields marked :class:`~purgesim.params.After` name an event on or after the one
+        their table's ``first`` field names (when both are set and enabled, and neither is
+        already among the ``misplaced``)."""
+        problems = []
+        for where, event, info, owner in _event_fields(self, ""):
+            for mark in (m for m in info.metadata if isinstance(m, After)):
+                first = getattr(owner, mark.first)
+                a, b = self._enabled_date(first), self._enabled_date(event)
+                if a is not None and b is not None and b < a and not misplaced & {first, event}:
+                    table = where.rpartition(".")[0]
+                    problems.append(
+                        f"{where} = {event!r} ({b}): before {table}.{mark.first} = {first!r} "
+                        f"({a}); allowed: an event dated on or after it, or either one switched "
+                        "off (enabled = false)")
+        return problems
 
     @property
     def weeks(self) -> int:
@@ -99,10 +174,24 @@ class ScenarioBase(Section):
         return self.model_dump(mode="python", exclude_none=True)
 
 
-def _event_references(model: BaseModel, where: str) -> list[tuple[str, Any]]:
-    """(dotted field, value) of every field that names a calendar event, in every table: a
-    field of type EventId (or None), and the keys of a table keyed by EventId."""
-    out: list[tuple[str, Any]] = []
+IN_RUN = {"stop_decree": "it reviews the cases pending on its date; to leave it out, "
+                         "enabled = false"}
+"""Events that must not come before the run's start, and why."""
+CALENDAR_ORDER = (
+    ("order_00447", "stop_decree",
+     "the stop decree ends the mass operations Order 00447 began; for no mass operation, "
+     "switch calendar.order_00447 off with enabled = false"),
+)
+"""(first, then, why): calendar events whose order the model relies on, when both are
+enabled. Other events may be moved freely: a counterfactual (``early-stop``) moves the stop
+decree before events it preceded in history."""
+
+
+def _event_fields(model: BaseModel, where: str
+                  ) -> list[tuple[str, Any, FieldInfo, BaseModel]]:
+    """(dotted field, value, field info, table) of every field that names a calendar event,
+    in every table."""
+    out: list[tuple[str, Any, FieldInfo, BaseModel]] = []
     for name, info in type(model).model_fields.items():
         if name == "calendar":
             continue
@@ -111,16 +200,16 @@ def _event_references(model: BaseModel, where: str) -> list[tuple[str, Any]]:
         annotation = info.annotation
         if annotation == EventId or (get_origin(annotation) is not dict
                                      and EventId in get_args(annotation)):
-            out.append((here, value))
+            out.append((here, value, info, model))
         elif get_origin(annotation) is dict and get_args(annotation)[0] == EventId:
-            out += [(f"{here}.{key}", key) for key in value]
+            out += [(f"{here}.{key}", key, info, model) for key in value]
         elif isinstance(value, BaseModel):
-            out += _event_references(value, here + ".")
+            out += _event_fields(value, here + ".")
         elif isinstance(value, dict | list):
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
                 if isinstance(item, BaseModel):
-                    out += _event_references(item, f"{here}.{key}.")
+                    out += _event_fields(item, f"{here}.{key}.")
     return out
 
 
@@ -155,6 +244,7 @@ class ScenarioError(ValueError):
 
 
 SHIPPED = resources.files("purgesim.scenarios")
+CALIBRATIONS = resources.files("purgesim.calibrations")
 
 
 def shipped_scenarios() -> dict[str, str]:
@@ -174,7 +264,7 @@ def _resolve(ref: str, relative_to: Path | None, referrer: str | None = None
     if not ref.endswith(".toml") and "/" not in ref and "\\" not in ref:
         entry = SHIPPED.joinpath(f"{ref}.toml")
         if entry.is_file():
-            return f"{ref} (shipped)", f"shipped:{ref}", entry.read_text(encoding="utf-8")
+            return f"{ref} (shipped)", f"shipped:{ref}", entry.read_text(encoding="utf-8-sig")
     path = Path(ref)
     if relative_to is not None and not path.is_absolute():
         path = relative_to / path
@@ -194,7 +284,8 @@ def _resolve(ref: str, relative_to: Path | None, referrer: str | None = None
             [f"{referrer}: base = {ref!r}: no such file{where}, and not a shipped scenario; "
              f"allowed: a shipped name ({names}) or a path relative to the file's folder"])
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark (some Windows editors write one) is no part of TOML
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([f"{path}: cannot be read as a UTF-8 text file: {exc}"]) from None
     return str(path), identity, text
@@ -229,7 +320,7 @@ def _read(ref: str, relative_to: Path | None, seen: tuple[tuple[str, str], ...],
     if base is None:
         return label, data
     if not isinstance(base, str):
-        raise ScenarioError([f"{label}: base = {_show(base)}: allowed: a shipped name or a path"])
+        raise ScenarioError([f"{label}: base = {show(base)}: allowed: a shipped name or a path"])
     shipped = label.endswith("(shipped)")
     here = None if shipped else Path(label).parent
     _, parent = _read(base, here, (*seen, (identity, label)), referrer=label)
@@ -241,80 +332,13 @@ def _read(ref: str, relative_to: Path | None, seen: tuple[tuple[str, str], ...],
     return label, merged
 
 
-def _show(value: Any, limit: int = 80) -> str:
-    """A value as it would look in TOML where that is easy (dates, numbers), else its repr."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    # datetime is a date: TOML dates, times and datetimes are shown as TOML writes them
-    text = value.isoformat() if isinstance(value, dt.date | dt.time) else repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _allowed_keys(schema: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
-    """The keys allowed in the table at ``loc`` (a pydantic location), if it is a model."""
-    current: Any = schema
-    for part in loc:
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(str(part))
-            if field is None:
-                return None
-            current = field.annotation
-        elif get_origin(current) is dict:
-            current = get_args(current)[1]
-        else:
-            return None
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return None
-
-
-_KEY_KINDS = {"calendar": "calendar event id", "operations": "operation name"}
-_TYPE_WORDS = {
-    "model_type": "a table", "dict_type": "a table", "list_type": "an array",
-    "date_type": "a date such as 1937-08-05 (no time of day)",
-    "date_parsing": "a date such as 1937-08-05 (no time of day)",
-    "date_from_datetime_parsing": "a date such as 1937-08-05 (no time of day)",
-    "bool_type": "true or false", "int_type": "an integer", "float_type": "a number",
-    "string_type": "a string",
-}
-
-
-def _describe(error: dict[str, Any], schema: type[BaseModel]) -> str:
-    loc_parts = tuple(error["loc"])
-    loc = ".".join(str(p) for p in loc_parts)
-    kind = error["type"]
-    msg = error["msg"]
-    value = error.get("input")
-    if kind == "extra_forbidden":
-        allowed = _allowed_keys(schema, loc_parts[:-1])
-        hint = f"allowed: {', '.join(allowed)}" if allowed else "check the spelling"
-        return f"{loc} = {_show(value)}: unknown key; {hint}"
-    if kind == "missing":
-        return f"{loc}: missing; set it, or start from a shipped scenario with base = \"great-terror\""
-    if kind == "literal_error":
-        expected = error.get("ctx", {}).get("expected", "")
-        if loc_parts and loc_parts[-1] == "[key]":
-            # a dict key that is not allowed (a calendar event id, an operation name...)
-            table = ".".join(str(p) for p in loc_parts[:-2])
-            what = _KEY_KINDS.get(table, f"key in {table}")
-            return f"{table}.{value}: unknown {what} {value!r}; allowed: {expected}"
-        return f"{loc} = {_show(value)}: allowed: {expected}"
-    if kind in {"less_than_equal", "greater_than_equal", "greater_than", "less_than"}:
-        return f"{loc} = {_show(value)}: allowed: {msg.replace('Input should be ', '')}"
-    if kind == "value_error":
-        text = msg.removeprefix("Value error, ")
-        return f"{loc}: {text}" if loc else text
-    if kind == "assertion_error":
-        return f"{loc}: {msg}"
-    if kind in _TYPE_WORDS:
-        return f"{loc} = {_show(value)}: allowed: {_TYPE_WORDS[kind]}"
-    return f"{loc} = {_show(value)}: {msg.replace('Input should be', 'allowed:')}"
-
-
 def validate(data: dict[str, Any], label: str, overridden: tuple[str, ...] = (),
              schema: type[ScenarioBase] = Scenario) -> Scenario:
     """Validate merged data against ``schema``; ``overridden`` are the dotted fields set by
     overrides (not in the file), so that their problems say where the value came from."""
+    hidden = unprintable_problems(data, "")
+    if hidden:
+        raise ScenarioError([f"{label}: {line}" for line in hidden])
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
@@ -325,7 +349,7 @@ def validate(data: dict[str, Any], label: str, overridden: tuple[str, ...] = (),
             if any(loc == o or loc.startswith(f"{o}.") for o in overridden):
                 note = " (set by an override such as --scale or --seed, not in the file)"
             # a check of several fields may report several problems, one per line
-            for line in _describe(error, schema).split("\n"):
+            for line in describe(error, schema).split("\n"):
                 lines.append(f"{label}: {line}{note}")
         raise ScenarioError(lines) from None
 
@@ -338,7 +362,7 @@ def load_scenario(ref: str | Path = "great-terror", *,
     ``mechanisms`` (default :data:`MECHANISMS`) decides which mechanisms' tables it has."""
     label, data = _read(str(ref), None, ())
     schema = Scenario if mechanisms is None else scenario_model(tuple(mechanisms))
-    return _overridden(data, label, overrides, schema)
+    return _overridden(data, label, overrides, schema, dated=_own_dates(str(ref)))
 
 
 def loads_scenario(text: str, label: str, *,
@@ -355,7 +379,7 @@ def loads_scenario(text: str, label: str, *,
     if base is not None:
         names = shipped_scenarios()
         if not isinstance(base, str) or base not in names:
-            raise ScenarioError([f"{label}: base = {_show(base)}: allowed: a shipped name "
+            raise ScenarioError([f"{label}: base = {show(base)}: allowed: a shipped name "
                                  f"({', '.join(names)})"])
         _, parent = _read(base, None, ())
         parent.pop("name", None)
@@ -374,9 +398,23 @@ def with_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
     return _overridden(scenario.model_dump(), scenario.name, overrides, type(scenario))
 
 
+def _own_dates(ref: str) -> set[str]:
+    """The calendar events whose date the user's file ``ref`` itself sets (not its base; a
+    shipped scenario's dates are defaults, like a base's)."""
+    label, _, text = _resolve(ref, None)
+    if label.endswith("(shipped)"):
+        return set()
+    calendar = tomllib.loads(text).get("calendar", {})
+    return {e for e, v in calendar.items() if isinstance(v, dict) and "date" in v} \
+        if isinstance(calendar, dict) else set()
+
+
 def _overridden(data: dict[str, Any], label: str, overrides: dict[str, Any],
-                schema: type[ScenarioBase]) -> Scenario:
-    """The one place where overrides are applied: set each, then validate the whole."""
+                schema: type[ScenarioBase], dated: set[str] | None = None) -> Scenario:
+    """The one place where overrides are applied: set each, then validate the whole.
+    ``dated`` are the events whose date the user's file sets; with those the overrides set,
+    they must not fall after the end (:meth:`ScenarioBase.late_events`)."""
+    original = copy.deepcopy(data)
     for key, value in overrides.items():
         if value is None:
             continue
@@ -390,4 +428,61 @@ def _overridden(data: dict[str, Any], label: str, overrides: dict[str, Any],
                                      "table; allowed: overrides of fields"])
         target[parts[-1]] = value
     overridden = tuple(k.replace("__", ".") for k, v in overrides.items() if v is not None)
-    return validate(data, label, overridden, schema)
+    problems = _masked(original, label, overridden, schema)
+    try:
+        scenario = validate(data, label, overridden, schema)
+    except ScenarioError as exc:
+        raise ScenarioError(exc.problems + problems) from None
+    dated = set(dated or ())
+    for key, value in overrides.items():
+        parts = key.split("__")
+        if value is not None and parts[0] == "calendar" and len(parts) > 1 and (
+                parts[2:] == ["date"] or (len(parts) == 2 and isinstance(value, dict))):
+            dated.add(parts[1])
+    problems += [f"{label}: {line}" for line in scenario.late_events(dated)]
+    problems += _calibration_problems(scenario, label)
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _masked(original: dict[str, Any], label: str, overridden: tuple[str, ...],
+            schema: type[ScenarioBase]) -> list[str]:
+    """The problems of a file's own values that overrides replace: `run F --scale 1000`
+    must not run a file whose own scale is invalid without saying so."""
+    present = [o for o in overridden if _has(original, o.split("."))]
+    if not present:
+        return []
+    try:
+        validate(original, label, (), schema)
+    except ScenarioError as exc:
+        masked = [line for line in exc.problems
+                  if any(f": {o} = " in line or f": {o}." in line or f": {o}:" in line
+                         for o in present)]
+        return [f"{line} (in the file; an override replaces it, but the file must be valid "
+                "on its own)" for line in masked]
+    return []
+
+
+def _has(data: Any, parts: list[str]) -> bool:
+    """Whether the dotted field ``parts`` is set in ``data``."""
+    for part in parts:
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
+
+
+def _calibration_problems(scenario: ScenarioBase, label: str) -> list[str]:
+    """A calibration the scenario names must exist: a shipped one, or a config file (read
+    from the folder the command runs in, as `purgesim history` reads it)."""
+    ref = scenario.calibration
+    if not ref or (not ref.endswith(".toml") and "/" not in ref
+                   and CALIBRATIONS.joinpath(f"{ref}.toml").is_file()):
+        return []
+    if Path(ref).is_file():
+        return []
+    shipped = sorted(e.name[:-5] for e in CALIBRATIONS.iterdir() if e.name.endswith(".toml"))
+    return [f"{label}: calibration = {show(ref)}: no shipped calibration and no such file; "
+            f"allowed: \"\" (none), a shipped name ({', '.join(shipped)}) or the path of a "
+            "calibration config"]

@@ -243,11 +243,27 @@ def test_sql_command_is_read_only_and_reports_errors(cataloged_run):
     assert len(Catalog().runs()) == 1
 
 
-def test_a_run_that_cannot_write_its_results_is_marked_failed(catalog, tmp_path):
+def test_an_out_folder_that_cannot_be_written_is_refused_before_the_run(catalog, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     done = purgesim("run", "--scale", SCALE, "--out", str(blocker / "out"), "--json")
-    assert done.returncode == 1 and done.stdout == ""
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("error: --out ") and "cannot write there" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not catalog.exists(), "refused before the run registered"
+
+
+def test_a_run_that_cannot_write_its_results_is_marked_failed(catalog, tmp_path, monkeypatch):
+    from purgesim.results import Result
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Result, "write", full)
+    result = runner.invoke(app, ["run", "--scale", SCALE, "--out", str(tmp_path / "o"),
+                                 "--json"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "cannot write the results" in result.stderr
     (row,) = Catalog().runs()
     assert row["status"] == "failed" and "cannot write" in row["error"]
     assert row["finished"] is not None

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from purgesim.cli.app import app, err, fail, out, refuse
+from purgesim.cli.app import app, check_folder, err, fail, on_interrupt, out, plural, refuse
 
 
 @app.command()
@@ -32,19 +32,24 @@ def calibrate(
         refuse(exc)
     name = Path(config).stem
     target = out_dir or Path("runs") / f"calibrate-{name}"
-    if target.exists() and not target.is_dir():
-        fail(f"error: --out {target}: exists and is not a folder", code=2)
+    check_folder(target)  # resuming in its own folder is the point: no claim on it
     err.print(f"calibrating {label}: {len(cfg.parameters)} parameters, {len(cfg.targets)} "
               f"targets, {cfg.abc.generations} generations of {cfg.abc.population_size}; "
               f"progress in {target / 'calibration.db'}", markup=False)
     if cfg.selection is not None:
         err.print(f"then the central particles are rerun at 1:{cfg.selection.scale} over seeds "
                   f"{cfg.selection.seeds} to choose the one that ships", markup=False)
-    from purgesim.calibration import CalibrationError, shipped_values
+    from purgesim.calibration import CalibrationError, finished_generations, shipped_values
+
+    def kept() -> str:
+        n = finished_generations(target)
+        return (f"{plural(n, 'finished generation')} kept in {target / 'calibration.db'}; "
+                "rerun the same command to resume")
 
     try:
-        fit = run_calibration(cfg, target, workers=workers, scheduler=scheduler,
-                              config_ref=config)
+        with on_interrupt(kept):
+            fit = run_calibration(cfg, target, workers=workers, scheduler=scheduler,
+                                  config_ref=config)
     except CalibrationError as exc:
         fail(f"error: {exc}", code=1)
 

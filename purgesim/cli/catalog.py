@@ -11,7 +11,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from purgesim.cli.app import CatalogOpt, app, fail, out
+from purgesim.cli.app import CatalogOpt, app, fail, out, plain
 
 
 @app.command("runs")
@@ -19,7 +19,7 @@ def list_runs(
     scenario: Annotated[str | None, typer.Option(help="Only runs of this scenario.")] = None,
     status: Annotated[str | None, typer.Option(
         help="Only runs with this status: running, incomplete (killed halfway), complete, "
-             "failed.")] = None,
+             "failed, replaced (another run took its folder).")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many (newest first).")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     catalog: CatalogOpt = None,
@@ -43,24 +43,28 @@ def list_runs(
                   f"{store.path}", highlight=False, markup=False, soft_wrap=True)
         return
     wide = out.width >= 120  # room for the wall time and the output folder
-    table = Table(title=f"runs in {store.path} (newest first, times in UTC)",
-                  box=box.SIMPLE_HEAD)
+    table = Table(title=plain(f"runs in {store.path} (newest first, times in UTC)"),
+                  box=box.SIMPLE_HEAD, pad_edge=False)
     columns = ["id", "started", "scenario", "seed", "scale", "status", "arrested"]
     columns += ["wall s", "output"] if wide else []
     for col in columns:
         numeric = col in ("seed", "scale", "wall s", "arrested")
-        table.add_column(col, justify="right" if numeric else "left",
-                         overflow="fold", no_wrap=numeric or col in ("id", "status"),
-                         min_width={"started": 10, "scenario": 8}.get(col))
-    colour = {"complete": "green", "failed": "red", "incomplete": "yellow", "running": "cyan"}
+        # names and numbers are never cut or wrapped mid-word; in a narrow terminal the
+        # start time takes two lines (date, then time) to leave them the room
+        table.add_column(col, justify="right" if numeric else "left", overflow="fold",
+                         no_wrap=numeric or col in ("id", "status", "scenario", "started"),
+                         min_width=10 if col == "started" else None)
+    colour = {"complete": "green", "failed": "red", "incomplete": "yellow", "running": "cyan",
+              "replaced": "dim"}
+    when = "%Y-%m-%d %H:%M" if wide else "%Y-%m-%d\n%H:%M"
     for r in rows:
         shown = r["shown_status"]
-        cells = [r["run_id"], f"{r['started']:%Y-%m-%d %H:%M}", escape(r["scenario"]),
-                 str(r["seed"]), str(r["scale"]), f"[{colour[shown]}]{shown}[/]",
+        cells = [r["run_id"], f"{r['started']:{when}}", escape(plain(r["scenario"])),
+                 str(r["seed"]), str(r["scale"]), f"[{colour.get(shown, 'default')}]{shown}[/]",
                  "" if r["arrested"] is None else f"{r['arrested']:,}"]
         if wide:
             cells += ["" if r["wall_seconds"] is None else f"{r['wall_seconds']:.1f}",
-                      escape(r["out_dir"] or "")]
+                      escape(plain(r["out_dir"] or ""))]
         table.add_row(*cells)
     out.print(table)
     if not wide:
@@ -94,9 +98,9 @@ def sql(
     for i, name in enumerate(names):
         numeric = any(isinstance(r[i], int | float) and not isinstance(r[i], bool)
                       for r in rows[:max_rows])
-        table.add_column(escape(name), justify="right" if numeric else "left")
+        table.add_column(escape(plain(name)), justify="right" if numeric else "left")
     for r in rows[:max_rows]:
-        table.add_row(*("[dim]null[/dim]" if v is None else escape(str(v)) for v in r))
+        table.add_row(*("[dim]null[/dim]" if v is None else escape(plain(str(v))) for v in r))
     out.print(table)
     if len(rows) > max_rows:
         out.print(f"{len(rows) - max_rows:,} more rows not shown (add LIMIT, or --max-rows, "

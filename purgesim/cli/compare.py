@@ -11,7 +11,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from purgesim.cli.app import app, bar, cores, err, fail, load, out
+from purgesim.cli.app import (
+    MAX_SEEDS,
+    app,
+    bar,
+    check_target,
+    cores,
+    err,
+    fail,
+    load,
+    on_interrupt,
+    out,
+)
 
 
 @app.command()
@@ -19,7 +30,8 @@ def compare(
     scenarios: Annotated[list[str], typer.Argument(help="Scenario names or files to compare.")],
     scale: Annotated[int | None, typer.Option(help="Real people per agent.")] = None,
     seed: Annotated[int, typer.Option(help="First seed.")] = 1,
-    seeds: Annotated[int, typer.Option(min=1, help="Number of seeds (seed, seed+1, ...).")] = 1,
+    seeds: Annotated[int, typer.Option(min=1, max=MAX_SEEDS,
+                                       help="Number of seeds (seed, seed+1, ...).")] = 1,
     workers: Annotated[int | None, typer.Option(
         min=1, help="Processes to run on (default: one per core).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -28,18 +40,26 @@ def compare(
     ] = None,
 ) -> None:
     """Run scenarios on the same seeds and show them side by side."""
+    from purgesim.compare import CompareFailed
     from purgesim.compare import compare as run_compare
     from purgesim.metrics import METRICS, format_metric
 
-    for ref in scenarios:
-        load(ref, scale=scale)  # refuse a bad file before anything runs
-    with bar() as shown:
+    for ref in scenarios:  # refuse a bad file, or a bad first or last seed, before anything runs
+        load(ref, scale=scale, seed=seed)
+        load(ref, scale=scale, seed=seed + seeds - 1)
+    if report_file is not None:
+        check_target(report_file, "--report")
+    with bar() as shown, on_interrupt(lambda: "compare keeps no files, so nothing was "
+                                      "written; rerun the same command"):
         task = shown.add_task("comparing", total=len(scenarios) * seeds)
-        result = run_compare(
-            scenarios, range(seed, seed + seeds), scale=scale, workers=workers or cores(),
-            progress=lambda name, s: shown.update(task, advance=1,
-                                                  description=f"{name} seed {s}"),
-            series=report_file is not None)
+        try:
+            result = run_compare(
+                scenarios, range(seed, seed + seeds), scale=scale, workers=workers or cores(),
+                progress=lambda name, s: shown.update(task, advance=1,
+                                                      description=f"{name} seed {s}"),
+                series=report_file is not None)
+        except CompareFailed as exc:
+            fail(f"error: {exc}", code=1)
     if as_json:
         if report_file is not None:
             _compare_report(result, report_file, err)

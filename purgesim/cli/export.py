@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from purgesim.cli.app import app, fail, out
+from purgesim.cli.app import app, check_target, fail, on_interrupt, out
 
 
 @app.command()
@@ -25,8 +25,13 @@ def export(
     if graph is None and edges is None:
         fail("error: nothing to export; allowed: --graph FILE.graphml and/or "
              "--edges FILE.parquet", code=2)
+    for target, option in ((graph, "--graph"), (edges, "--edges")):
+        if target is not None:
+            check_target(target, option)
     try:
-        counts = run_export(run_dir, graph=graph, edges=edges)
+        with on_interrupt(lambda: "every file is written whole or not at all, so nothing is "
+                          "half-written; rerun the same command"):
+            counts = run_export(run_dir, graph=graph, edges=edges)
     except ExportError as exc:
         fail(f"error: {exc}", code=2)
     except OSError as exc:

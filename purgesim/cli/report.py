@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from purgesim.cli.app import app, fail, out
+from purgesim.cli.app import app, check_folder, check_target, fail, on_interrupt, out
 
 
 @app.command()
@@ -23,8 +23,14 @@ def report(
     """Write a self-contained HTML report (Plotly charts) of a saved run."""
     from purgesim.report import PngError, ReportError, write_report
 
+    if output is not None:
+        check_target(output, "--output")
+    if png is not None:
+        check_folder(png, "--png")
     try:
-        written = write_report(run_dir, output, png=png)
+        with on_interrupt(lambda: "every file is written whole or not at all, so nothing is "
+                          "half-written; rerun the same command"):
+            written = write_report(run_dir, output, png=png)
     except PngError as exc:
         fail(f"error: --png {png}: {exc} (the HTML report was written to "
              f"{output or run_dir / 'report.html'})", code=1)

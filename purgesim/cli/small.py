@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from purgesim.cli.app import ScenarioArg, app, load, out
+from purgesim.cli.app import ScenarioArg, app, load, out, plain, plural
+from purgesim.params import MAX_RUN_WEEKS
 
 
 @app.command()
@@ -30,8 +31,9 @@ def scenarios() -> None:
 def check(scenario: ScenarioArg) -> None:
     """Validate a scenario file without running it."""
     sc = load(scenario)
-    out.print(f"ok: {scenario} is a valid scenario ({sc.name}, 1:{sc.scale}, {sc.weeks} weeks, "
-              f"seed {sc.seed})", highlight=False, markup=False, soft_wrap=True)
+    out.print(plain(f"ok: {scenario} is a valid scenario ({sc.name}, 1:{sc.scale}, "
+                    f"{plural(sc.weeks, 'week')}, seed {sc.seed})"),
+              highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -44,9 +46,12 @@ def order(scenario: ScenarioArg = "great-terror") -> None:
 
 @app.command()
 def core(
-    n: Annotated[int, typer.Option("--n", min=1, help="Number of agents.")] = 1_000_000,
-    weeks: Annotated[int, typer.Option(min=0, help="Weeks to run.")] = 70,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    n: Annotated[int, typer.Option(
+        "--n", min=1, max=200_000_000,
+        help="Number of agents (at most 200 million, more than the USSR's population).")
+    ] = 1_000_000,
+    weeks: Annotated[int, typer.Option(min=0, max=MAX_RUN_WEEKS, help="Weeks to run.")] = 70,
+    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Random seed.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run the reference core model of MODEL.md section 6 (for benchmarks)."""

@@ -27,7 +27,7 @@ from pydantic import Field
 
 from purgesim.model.casework import elite_operation, pick_free, sentence_lag
 from purgesim.model.mechanism import Mechanism
-from purgesim.params import EventId, NonNegative, Probability, Section
+from purgesim.params import EventId, Evidence, Multiplier, Odds, Probability, Section
 from purgesim.vocab import FLAG, OCC, SRC
 
 if TYPE_CHECKING:
@@ -50,13 +50,13 @@ class ArmyParams(Section):
     lists while the purge runs."""
     baseline_rate: Probability
     """Yearly share of the officers discharged in peacetime (1935), all the run long."""
-    discharge_per_arrest: NonNegative
+    discharge_per_arrest: Multiplier
     """Weekly probability of discharge per officer of one's unit arrested in the last
     ``memory_weeks`` weeks (guilt by association), while the purge runs."""
-    tainted_odds: NonNegative
+    tainted_odds: Odds
     """How much more readily an officer with a taint record is discharged so."""
     memory_weeks: Annotated[int, Field(ge=1, le=52)]
-    discharge_evidence: NonNegative
+    discharge_evidence: Evidence
     """Evidence a discharged officer's file carries to the NKVD (compare evidence.by_source)."""
     reinstate_from: EventId
     """From this event discharged officers still free are reinstated."""

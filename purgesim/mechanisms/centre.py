@@ -17,15 +17,15 @@ scales.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from purgesim import datasets
 from purgesim.model.mechanism import Mechanism
 from purgesim.model.state import Limits, Policy
-from purgesim.params import EventId, NonNegative, Probability, Section
+from purgesim.params import EventId, Multiplier, Probability, Section
 
 if TYPE_CHECKING:
     from purgesim.scenario import Scenario
@@ -40,8 +40,8 @@ class LimitRaise(Section):
     event: EventId
     region: str
     """A region of data/regions.csv."""
-    amount: NonNegative
-    """Real people added to the limit, categories 1 and 2 together."""
+    amount: Annotated[float, Field(ge=0.0, le=200_000_000.0)]
+    """Real people added to the limit, categories 1 and 2 together (at most the country)."""
     cat1_share: Probability
     """The part of ``amount`` that is category 1."""
 
@@ -59,15 +59,16 @@ class CentreParams(Section):
 
     enabled: bool
     """Limits (quotas) from the centre. Off: operations arrest only on suspicion (no quotas)."""
-    limit_multiplier: NonNegative
+    limit_multiplier: Multiplier
     request_threshold: Probability
     """A region asks for more once it has arrested this share of its limit, or sentenced this
     share of either category."""
-    request_fraction: NonNegative
+    request_fraction: Multiplier
     """A request asks for this share of the region's initial limit, times the zeal, split
     between the categories as its troika has sentenced so far."""
-    zeal_sigma: NonNegative
-    """Spread of the regional chiefs' zeal (log-normal, median 1, drawn once per region)."""
+    zeal_sigma: Annotated[float, Field(ge=0.0, le=5.0)]
+    """Spread of the regional chiefs' zeal (log-normal, median 1, drawn once per region); at
+    most 5, where one chief in a hundred is a hundred thousand times as zealous."""
     approval_probability: Probability
     """Weekly chance that an oblast's pending request for more is granted, until
     ``approvals_until``; so the share of a republic's pending requests granted each week."""
@@ -76,7 +77,7 @@ class CentreParams(Section):
     """The Politburo's last general extension: at this event every region that still has
     work left gets ``final_grant`` of its initial limit at once; afterwards requests are granted
     only with ``late_approval_probability`` (none: routine approvals never end)."""
-    final_grant: NonNegative = 0.0
+    final_grant: Multiplier = 0.0
     late_approval_probability: Probability = 0.0
     raises: list[LimitRaise] = []
     """Dated decisions that raise one region's limits."""

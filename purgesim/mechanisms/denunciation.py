@@ -37,7 +37,16 @@ from pydantic import Field
 
 from purgesim.engine.random import sparse_bernoulli
 from purgesim.model.mechanism import Mechanism
-from purgesim.params import EventId, NonNegative, Probability, Section
+from purgesim.params import (
+    EventId,
+    MeanCount,
+    Multiplier,
+    Odds,
+    PerMillion,
+    Probability,
+    Section,
+    Why,
+)
 from purgesim.population import uniform_in_blocks
 from purgesim.vocab import FLAG, FREE, OCC, OFFICIALS, OP, SRC, WP
 
@@ -55,16 +64,23 @@ class DenunciationParams(Section):
 
     enabled: bool
     start: EventId | None = None
-    base_rate_per_million: NonNegative
-    """Denunciations per week per million people, with nobody afraid."""
-    fear_workplace: NonNegative
-    """Extra denunciations per week in a workplace, per arrest there in the last weeks."""
-    fear_region: NonNegative
+    base_rate_per_million: Annotated[PerMillion, Field(le=1000.0), Why(
+        "a thousand per million a week already has one person in twenty denounce someone "
+        "every year, and runs slow with every denunciation")]
+    """Denunciations per week per million people, with nobody afraid. At most 1,000 (200
+    times the default): one person in twenty denouncing someone every year, the work of a run
+    growing with every denunciation."""
+    fear_workplace: Annotated[MeanCount, Field(le=10.0), Why(
+        "ten a week per recent arrest already turns every arrest into a wave in its workplace")]
+    """Extra denunciations per week in a workplace, per arrest there in the last weeks. At
+    most 10: every arrest then sets off a wave of denunciations in a workplace of ordinary
+    size within weeks, and a run slows with every one."""
+    fear_region: Multiplier
     """Multiplier on the base rate per arrest per thousand people in the region recently."""
     fear_memory_weeks: Annotated[int, Field(ge=1, le=52)]
     grievance_share: Probability = 0.0
     """Share of people nursing an old grievance (ground truth, drawn once)."""
-    grievance_odds: Annotated[float, Field(ge=1.0)] = 1.0
+    grievance_odds: Annotated[Odds, Field(ge=1.0)] = 1.0
     """How much more readily someone with a grievance denounces than anyone else."""
     contacts: Annotated[int, Field(ge=1, le=20)] = 6
     """Contacts a denouncer chooses among (each drawn on its own, so some may repeat)."""
@@ -73,10 +89,10 @@ class DenunciationParams(Section):
     coworker_share: Probability = 0.8
     """Share of the others who are coworkers; the rest are neighbours and acquaintances in
     the region."""
-    boss_odds: NonNegative
+    boss_odds: Odds
     """Odds of denouncing the head or staff of one's workplace (opportunity: their post)."""
-    tainted_odds: NonNegative
-    remark_odds: NonNegative
+    tainted_odds: Odds
+    remark_odds: Odds
     """Odds of denouncing someone known to have made critical remarks."""
 
 

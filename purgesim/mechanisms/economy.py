@@ -54,7 +54,16 @@ from pydantic import Field
 
 from purgesim.engine import kernels
 from purgesim.model.mechanism import Mechanism
-from purgesim.params import EventId, NonNegative, Positive, Probability, Section
+from purgesim.params import (
+    After,
+    EventId,
+    MeanCount,
+    Multiplier,
+    Probability,
+    Section,
+    Weeks,
+    Years,
+)
 from purgesim.vocab import FREE, OCC, OP, SRC, WP
 
 if TYPE_CHECKING:
@@ -78,26 +87,26 @@ class EconomyParams(Section):
     """Policy: probability that a failure is blamed on sabotage."""
     failure_rate: Probability
     """Weekly probability of a breakdown in an enterprise led by experienced staff."""
-    tautness: NonNegative
+    tautness: Multiplier
     """Plan tautness: multiplies the failure rate."""
-    experience_scale_years: Positive
+    experience_scale_years: Annotated[Years, Field(gt=0.0)]
     """Failures fall with experience as exp(-years / scale), relative to inexperience."""
-    inexperience_multiplier: Annotated[float, Field(ge=1.0)]
+    inexperience_multiplier: Annotated[Multiplier, Field(ge=1.0)]
     """Failure rate of a wholly inexperienced leadership relative to an experienced one."""
-    initial_experience_years: NonNegative
-    promotee_experience_years: NonNegative
-    suspects_per_failure: NonNegative
+    initial_experience_years: Years
+    promotee_experience_years: Years
+    suspects_per_failure: MeanCount
     """Engineers put on the suspect list besides the manager, on average."""
     failure_output_loss: Probability
     """Share of a week's output lost to a failure."""
-    blame_end: EventId | None = None
+    blame_end: Annotated[EventId | None, After("blame_event")] = None
     """From this event failures are no longer blamed (none: blamed to the end of the run)."""
     enterprise_kinds: list[Literal["factory", "kolkhoz"]]
     """Workplaces that are enterprises with a plan (a kolkhoz's head is its chairman)."""
     experience_output_share: Probability
     """Share of output that depends on the leadership's experience: a wholly inexperienced
     leadership produces 1 - share of what an experienced one does."""
-    staff_replacement_weeks: Annotated[float, Field(ge=1.0)]
+    staff_replacement_weeks: Annotated[Weeks, Field(ge=1.0)]
     """Mean weeks to fill a post emptied by an arrest (lost staff recover geometrically)."""
 
 

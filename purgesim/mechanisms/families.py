@@ -25,13 +25,13 @@ you); the link to the convicted man is kept in :attr:`Families.links` instead.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 
 from purgesim.model.mechanism import Mechanism
 from purgesim.model.state import Sentences
-from purgesim.params import EventId, Occupation, OperationName, Probability, Section
+from purgesim.params import After, EventId, Occupation, OperationName, Probability, Section
 from purgesim.vocab import FLAG, OCC, OP, SENT, SRC
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class FamiliesParams(Section):
 
     enabled: bool
     start: EventId | None = "order_00486"
-    end: EventId | None = "order_00689"
+    end: Annotated[EventId | None, After("start")] = "order_00689"
     wife_arrest_probability: Probability
     """Probability that a convicted 'traitor' has a wife (an adult household member) arrested."""
     traitor_operations: list[OperationName]

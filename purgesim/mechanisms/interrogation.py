@@ -15,10 +15,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from pydantic import field_validator
 
 from purgesim.model.mechanism import Mechanism
 from purgesim.model.state import Policy
-from purgesim.params import NonNegative, Probability, Section
+from purgesim.params import Odds, Probability, Section
 from purgesim.vocab import FLAG, OCC, OFFICIALS, OP, SRC
 
 if TYPE_CHECKING:
@@ -42,12 +43,21 @@ class InterrogationParams(Section):
     confess_guilty: Probability
     confess_innocent: Probability
     name_weights: dict[Literal[LAYERS],  # type: ignore[valid-type]
-                       NonNegative]
-    plausibility: dict[Literal["tainted", "official", "party", "card_file"], NonNegative]
+                       Odds]
+    """Relative weights of where a name comes from (a missing layer weighs 0); not all 0."""
+    plausibility: dict[Literal["tainted", "official", "party", "card_file"], Odds]
     """Relative odds that a person is named, by what makes the accusation plausible."""
     card_file_topup: Probability
     """For each name a confessor gives, the probability that the investigator adds one from
     the card file of the confessor's region ("topped up with names from the card file")."""
+
+    @field_validator("name_weights")
+    @classmethod
+    def _some_weight(cls, value: dict[str, float]) -> dict[str, float]:
+        if not any(w > 0 for w in value.values()):
+            raise ValueError(f"every weight is 0 ({dict(value)}); allowed: at least one of "
+                             f"{', '.join(LAYERS)} above 0 (a name comes from somewhere)")
+        return value
 
 
 

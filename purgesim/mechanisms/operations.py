@@ -23,9 +23,13 @@ from pydantic import Field
 from purgesim.model.mechanism import Mechanism
 from purgesim.model.state import Limits, Policy
 from purgesim.params import (
+    After,
     EventId,
-    NonNegative,
+    MeanCount,
+    Multiplier,
+    Nationality,
     OperationName,
+    PerMillion,
     Probability,
     Section,
     Taint,
@@ -49,26 +53,26 @@ class OperationParams(Section):
     enabled: bool = True
     start: EventId | None = None
     """Calendar event that starts the operation (none: active from the first week)."""
-    end: EventId | None = None
+    end: Annotated[EventId | None, After("start")] = None
     """Calendar event that ends it (none: it never ends)."""
     limited: bool = False
     """Arrests paced by the centre's category 1 and 2 limits (Order 00447) rather than a rate."""
-    plan_weeks: Annotated[float, Field(gt=0.0)] = 17.0
-    fill_weeks: Annotated[float, Field(gt=0.0)] | None = None
+    plan_weeks: Annotated[Weeks, Field(gt=0.0)] = 17.0
+    fill_weeks: Annotated[Weeks, Field(gt=0.0)] | None = None
     """Limited operations: the weeks in which a region aims to use what is left of its current
     limit (chiefs raced to finish early and ask for more); none: spread over the plan."""
-    overfulfilment: NonNegative = 1.0
-    rate: NonNegative = 0.0
+    overfulfilment: Multiplier = 1.0
+    rate: PerMillion = 0.0
     """Unlimited operations: card-file arrests per week, per million people in the region."""
     rate_ramp_weeks: Weeks = 0.0
-    phases: dict[EventId, NonNegative] = {}
+    phases: dict[EventId, Multiplier] = {}
     """The rate's shape over time: from each of these events on, the rate is multiplied by its
     value (the latest event passed applies; before the first, by one)."""
     targets: list[Taint] = []
-    nationalities: list[int] = []
+    nationalities: list[Nationality] = []
     """Diaspora codes of data/diaspora.csv that the operation sweeps (national operations)."""
     torture_probability: Probability = 0.5
-    names_mean: NonNegative = 1.0
+    names_mean: MeanCount = 1.0
     sentenced_by: Literal["operation", "album", "collegium"] = "operation"
     """Who decides the cases: the operation's own body (a troika, or the courts), at its
     ``cat1_share``; or the album commission or the Military Collegium, at their share in
@@ -80,9 +84,9 @@ class OperationParams(Section):
     """The share shot by cases sentenced from ``mass_from`` until ``mass_until`` (the mass
     operations' troikas); outside that window, ``cat1_share``. None: ``cat1_share`` always."""
     mass_from: EventId | None = None
-    mass_until: EventId | None = None
+    mass_until: Annotated[EventId | None, After("mass_from")] = None
     convict_without_confession: Probability = 0.8
-    sentence_lag_weeks: Annotated[float, Field(ge=1.0)] = 4.0
+    sentence_lag_weeks: Annotated[Weeks, Field(ge=1.0)] = 4.0
     album_until: EventId | None = None
     """The 'album' procedure: cases wait for approval in Moscow (``sentencing.album_lag_weeks``)
     until this event (the special troikas), which then decide the backlog within
@@ -91,17 +95,17 @@ class OperationParams(Section):
 class NkvdParams(Section):
     """The ``[nkvd]`` table: how many cases each region's NKVD can take on."""
 
-    capacity_per_million: NonNegative
+    capacity_per_million: PerMillion
     """Interrogations a region's NKVD can start per week, per million people, before 1937."""
-    mass_capacity_per_million: NonNegative
+    mass_capacity_per_million: PerMillion
     """The same once staff have been assigned to the mass operations."""
     capacity_ramp_weeks: Weeks
-    sweep_capacity_per_million: NonNegative = 0.0
+    sweep_capacity_per_million: PerMillion = 0.0
     """Card-file arrests under a limited operation (Order 00447) that the operational groups can
     make per week per million, on top of the interrogation capacity: such a case needed no
     investigation, only a name in the card file (0: sweeps share the interrogation capacity)."""
-    capacity_after_stop_per_million: NonNegative
-    queue_patience_weeks: Annotated[float, Field(ge=1.0)]
+    capacity_after_stop_per_million: PerMillion
+    queue_patience_weeks: Annotated[Weeks, Field(ge=1.0)]
     """Named suspects not arrested within this many weeks are dropped from the queue."""
 
 

@@ -10,13 +10,11 @@ The releases of 1939, the other half of mechanism 11, are in :mod:`purgesim.mech
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
-from pydantic import Field
+from typing import TYPE_CHECKING
 
 from purgesim.model.casework import elite_operation, pick_free, sentence_lag
 from purgesim.model.mechanism import Mechanism
-from purgesim.params import EventId, Probability, Section
+from purgesim.params import EventId, Probability, Section, Weeks
 from purgesim.vocab import OCC, SRC
 
 if TYPE_CHECKING:
@@ -33,7 +31,7 @@ class PurgersParams(Section):
     after_event: EventId | None = "beria_appointed"
     weekly_share_after: Probability
     """The same once Beria purges Yezhov's men."""
-    after_weeks: Annotated[float, Field(ge=0.0)]
+    after_weeks: Weeks
 
 
 

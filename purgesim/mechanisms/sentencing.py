@@ -19,7 +19,7 @@ from pydantic import Field
 
 from purgesim.model.mechanism import Mechanism
 from purgesim.model.state import Limits, Policy, Sentences
-from purgesim.params import NonNegative, Probability, Section, Taint
+from purgesim.params import Odds, Probability, Section, Taint, Weeks
 from purgesim.vocab import CAMP, OP, RELEASED, SENT, SHOT, SRC, TAINT_BIT
 
 if TYPE_CHECKING:
@@ -38,10 +38,10 @@ class SentencingParams(Section):
     evidence_convict_guilty: Probability
     evidence_convict_innocent: Probability
     evidence_confession_weight: Probability
-    cat1_profile_odds: dict[Taint, NonNegative]
+    cat1_profile_odds: dict[Taint, Odds]
     after_stop_release: Probability
     """Share of the cases pending at the stop decree that the review releases."""
-    album_lag_weeks: Annotated[float, Field(ge=1.0)] = 10.0
+    album_lag_weeks: Annotated[Weeks, Field(ge=1.0)] = 10.0
     """Mean weeks from arrest to a decision for the operations judged by 'album' in Moscow: one
     commission (the NKVD chief and the Procurator) decided every national operation's lists."""
     album_cat1_share: Probability
@@ -49,7 +49,7 @@ class SentencingParams(Section):
     before the victim's profile: the share shot of the operations it judged is an outcome."""
     collegium_cat1_share: Probability
     """The same for the Military Collegium, which judged the lists signed at the top."""
-    after_stop_review_weeks: Annotated[float, Field(ge=0.0)]
+    after_stop_review_weeks: Weeks
     """Mean weeks the stop decree's review of a pending case adds before its court decides."""
 
 

@@ -31,7 +31,7 @@ from pydantic import Field
 
 from purgesim.model.mechanism import Mechanism
 from purgesim.model.state import Policy
-from purgesim.params import EventId, NonNegative, Probability, Section
+from purgesim.params import After, EventId, MeanCount, Odds, Probability, Section
 from purgesim.vocab import FLAG, OCC, OFFICIALS, OP, SRC, TAINT_BIT
 
 if TYPE_CHECKING:
@@ -49,17 +49,18 @@ class TopParams(Section):
     tail_probability: Probability
     """Each client of an arrested official is pulled in with him (the 'tail')."""
     faction_event: EventId | None = "plenum_feb_1937"
-    faction_end: EventId | None = "stop_decree"
-    faction_accusations_per_week: NonNegative
+    faction_end: Annotated[EventId | None, After("faction_event")] = "stop_decree"
+    faction_accusations_per_week: MeanCount
     """Accusations of factionalism per week in the 1934 Central Committee."""
-    faction_oppositionist_odds: NonNegative
+    faction_oppositionist_odds: Odds
     conspiracy_prevalence: Probability
     """Ground truth: share of the Central Committee really conspiring (0: no conspiracy)."""
     dissent_rate: Probability
     """Weekly probability that a party member voices a disagreement that is reported."""
-    cc_former_oppositionists: Annotated[int, Field(ge=0)]
+    cc_former_oppositionists: Annotated[int, Field(ge=0, le=139)]
     """Central Committee members marked with the 'oppositionist' taint (the rest are cleared):
-    the targets that ``faction_oppositionist_odds`` favours."""
+    the targets that ``faction_oppositionist_odds`` favours. At most 139, the members and
+    candidates of the 1934 Central Committee (data/history.csv)."""
 
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from purgesim.engine.events import EventTable
 from purgesim.engine.queues import GroupQueues
-from purgesim.params import EventId, NonNegative, Probability, Section
+from purgesim.params import EventId, Evidence, Probability, Section
 from purgesim.vocab import FLAG, FREE, HELD, OCC, OFFICIALS, RELEASED, SENT, SOURCES, SRC
 
 if TYPE_CHECKING:
@@ -74,18 +74,18 @@ class EvidenceParams(Section):
     ten so that one does not go free': the bar falls as the pressure of unfilled limits
     rises)."""
 
-    threshold_max: NonNegative
+    threshold_max: Evidence
     """Evidence a suspect needs when there is no pressure at all."""
     pressure_sensitivity: Probability
     """Share by which the threshold falls at full pressure."""
     vigilance_event: EventId | None = None
     """From this event until the stop decree, the pressure is at least ``vigilance_pressure``."""
     vigilance_pressure: Probability
-    guilt_bonus: NonNegative
+    guilt_bonus: Evidence
     """Extra evidence against someone who really did it: the guilty leave real traces."""
-    noise: NonNegative
+    noise: Evidence
     """Each accusation's evidence varies uniformly by this much either way."""
-    by_source: dict[Literal[ACCUSERS], NonNegative]  # type: ignore[valid-type]
+    by_source: dict[Literal[ACCUSERS], Evidence]  # type: ignore[valid-type]
     """Evidence carried by one accusation, by where it came from; accusations of the same person
     add up."""
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from purgesim.files import atomic_write_text
+from purgesim.outputs import OutputError, refuse_run_file
 from purgesim.report import data
 from purgesim.report.data import ReportError
 from purgesim.report.figures import Chart, Table
@@ -26,8 +27,10 @@ def write_report(run_dir: str | Path, out: str | Path | None = None,
     :func:`purgesim.report.png.write_pngs`; the HTML is written first, and a
     :class:`~purgesim.report.png.PngError` leaves it)."""
     try:
+        if out is not None:
+            refuse_run_file(Path(out), "--output")
         result = Result.load(run_dir)
-    except ResultError as exc:
+    except (ResultError, OutputError) as exc:
         raise ReportError(str(exc)) from None
     assert result.path is not None  # a loaded run knows its folder
     charts = run_charts(result)
@@ -44,7 +47,7 @@ def _subtitle(result: Result) -> str:
     sc, meta = result.scenario_data, result.meta
     agents = meta.get("agents") or result.summary().get("agents")
     return (f"scale 1:{sc.get('scale', '?')}, seed {sc.get('seed', '?')}, "
-            f"{result.weeks} weeks from {sc.get('start', '?')}"
+            f"{result.weeks} week{'' if result.weeks == 1 else 's'} from {sc.get('start', '?')}"
             + (f", {agents:,} agents" if isinstance(agents, int) else "")
             + (f"; purgesim {meta['version']}" if meta.get("version") else "")
             + (f", commit {str(meta['git_commit'])[:10]}" if meta.get("git_commit") else ""))
@@ -59,6 +62,10 @@ def _intro(result: Result) -> str:
 def write_compare_report(result: dict[str, Any], out: str | Path) -> Path:
     """Write the HTML report of a comparison (:func:`purgesim.compare.compare` run with
     ``series=True``) atomically and return its path."""
+    try:
+        refuse_run_file(Path(out), "--report")
+    except OutputError as exc:
+        raise ReportError(str(exc)) from None
     missing = [n for n, s in result["scenarios"].items() if "series" not in s]
     if missing:
         raise ReportError(f"no weekly series for {', '.join(missing)}: run the comparison "
