@@ -28,6 +28,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -781,6 +782,18 @@ def advice(prof: dict[str, object], data: dict[str, object]) -> list[str]:
 
 
 # ---------------------------------------------------------------------- main
+
+KEPT = re.compile(r"\n<!-- ([a-z-]+): ?begin -->.*?<!-- \1: ?end -->", re.S)
+"""The sections other benchmarks write into the report (sweep throughput, explorer load)."""
+
+
+def kept_sections(out: Path) -> str:
+    """Other benchmarks' sections of the existing report, so that this run does not drop them."""
+    if not out.exists():
+        return ""
+    return "\n".join(m.group(0) for m in KEPT.finditer(out.read_text()))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the purgesim benchmarks.")
     parser.add_argument("--quick", action="store_true",
@@ -848,7 +861,7 @@ def main(argv: list[str] | None = None) -> int:
     monitor.close()
     data["load"] = monitor.sections
 
-    text = report(data)
+    text = report(data) + kept_sections(out)
     from purgesim.files import atomic_write_text
 
     atomic_write_text(out, text + "\n")

@@ -202,8 +202,13 @@ def test_controls_take_their_kind_range_and_help_from_the_schema():
                                     .model_fields["pressure_sensitivity"].description.split())
     hearers = made["remarks.hearers"]
     assert hearers["integer"] and (hearers["min"], hearers["max"]) == (1, 20)
-    open_ended = made["centre.limit_multiplier"]
-    assert open_ended["max"] is None and open_ended["slider_max"] >= 1
+    # every number has bounds since the hardening; a wide one gets a log slider around the default
+    wide = made["centre.limit_multiplier"]
+    assert (wide["min"], wide["max"]) == (0.0, 1000.0) and wide["log"]
+    assert wide["slider_min"] < default["centre"]["limit_multiplier"] < wide["slider_max"]
+    # a number without bounds (a mechanism of one's own) gets a range around its default
+    open_ended = controls._numeric({}, "number", 2.5)
+    assert open_ended["max"] is None and open_ended["slider_max"] == 10.0
     assert made["population.guilty_prevalence"]["log"]
     # every scalar field of the scenario is offered, lists and labels aside
     assert "operations.kulak_00447.cat1_share" in made and "name" not in made

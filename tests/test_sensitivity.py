@@ -32,7 +32,7 @@ levels = [true, false]
 [parameters."sentencing.court"]
 levels = ["troika", "evidence"]
 [parameters."calendar.stop_decree.date"]
-weeks = [30, 111]
+weeks = [48, 111]
 {steps}
 """
 
@@ -121,13 +121,13 @@ def test_sensitivity_refuses_a_design_that_is_not_sobol(tmp_path):
 def test_discovery_finds_the_box_that_keeps_deaths_low(tmp_path):
     folder = make(tmp_path, "grid")
     # shot < 700 only without torture and with the stop decree before week 70: of the grid's
-    # weeks (30, 39, ..., 66, 75, ...), by week 66
+    # weeks (48, 55, 62, 69, 76, ...), by week 69
     result = discover(folder, "totals.cat1", 700)
     best = result["boxes"][0]
     assert best["density"] == 1.0 and best["coverage"] == 1.0
     assert best["conditions"]["interrogation.torture"] == "false"
-    assert 66 <= best["limits"]["calendar.stop_decree.date"][1] < 75
-    assert best["conditions"]["calendar.stop_decree.date"].startswith("week 30 (1937-05-03) to")
+    assert 69 <= best["limits"]["calendar.stop_decree.date"][1] < 76
+    assert best["conditions"]["calendar.stop_decree.date"].startswith("week 48 (1937-09-06) to")
     assert "sentencing.court" not in best["conditions"]
     assert result["importance"]["sentencing.court"] == 0.0
 

@@ -35,7 +35,7 @@ samples = 2
 [parameters."interrogation.torture"]
 levels = [true, false]
 [parameters."calendar.stop_decree.date"]
-weeks = [30, 111]
+weeks = [45, 111]
 """
 
 
@@ -120,12 +120,12 @@ def test_sobol_points_keep_every_level_in_range_and_are_reproducible(tmp_path):
 
 def test_grid_has_every_combination(tmp_path):
     text = TINY.replace('method = "sobol"\nsamples = 2', 'method = "grid"').replace(
-        "weeks = [30, 111]", "weeks = [30, 111]\nsteps = 3")
+        "weeks = [45, 111]", "weeks = [45, 111]\nsteps = 3")
     _, config, _, specs = load_config(write(tmp_path, text))
     design = codes(config, specs)
     pairs = set(zip(design["interrogation.torture"], design["calendar.stop_decree.date"],
                     strict=True))
-    assert pairs == {(t, w) for t in (0, 1) for w in (30, 70, 111)}
+    assert pairs == {(t, w) for t in (0, 1) for w in (45, 78, 111)}
 
 
 def test_figures_keep_nulls_and_drop_lists_strings_and_the_seed():
