@@ -53,24 +53,35 @@ class GroupQueues:
 
         A returned entry is the id's first entry. Entries of ids no longer available, and
         entries older than ``patience``, are dropped; entries of ids below the threshold wait.
+        With ``only``, the pop looks at the allowed ids' entries alone and drops nothing else
+        (a pop without it, later, does): a narrow pop costs what the allowed ids cost.
         """
         q = self._merged(r)
         key = q[self._key]
         if len(key) == 0:
             return q
-        valid = np.flatnonzero(available(key) & (now - q[self._time] <= patience))
-        first, inverse = first_and_inverse(key[valid])
-        score = np.bincount(inverse, weights=q[self._score][valid], minlength=len(first))
+        if only is None:
+            valid = np.flatnonzero(available(key) & (now - q[self._time] <= patience))
+            cand = valid
+        else:  # look at the entries of the ids ``only`` allows, and leave the rest as it is
+            allowed = np.flatnonzero(only(key))
+            cand = allowed[available(key[allowed]) & (now - q[self._time][allowed] <= patience)]
+        first, inverse = first_and_inverse(key[cand])
+        score = np.bincount(inverse, weights=q[self._score][cand], minlength=len(first))
         ready = np.flatnonzero(score >= threshold - 1e-9)  # ids, in increasing order
-        if only is not None:
-            ready = ready[only(key[valid][first[ready]])]
         # the k whose first entry came first (first entries are distinct: any sort will do)
         taken_ids = ready[np.argsort(first[ready])[:k]]
-        out = {f: q[f][valid[first[taken_ids]]] for f in self._fields}
+        out = {f: q[f][cand[first[taken_ids]]] for f in self._fields}
         taken = np.zeros(len(first), dtype=bool)
         taken[taken_ids] = True
-        keep = valid[~taken[inverse]]  # every entry of an id taken goes
-        self._chunks[r] = [{f: q[f][keep] for f in self._fields}]
+        if only is None:
+            keep = valid[~taken[inverse]]  # every entry of an id taken goes
+        else:
+            kept = np.ones(len(key), dtype=bool)
+            kept[cand[taken[inverse]]] = False
+            keep = np.flatnonzero(kept)
+        if len(keep) < len(key):
+            self._chunks[r] = [{f: q[f][keep] for f in self._fields}]
         return out
 
     def length(self, r: int) -> int:

@@ -17,7 +17,7 @@ of suspects waiting at the end of each week.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -108,6 +108,7 @@ class Register:
         # each week's arrests as (workplaces, event rows): the fear of the weeks that follow
         self._workplace_arrests: list[list[tuple[np.ndarray, np.ndarray]]] = [
             [] for _ in range(clock.weeks)]
+        self._recent_by_workplace: tuple[tuple[int, int, int] | None, Any] = (None, None)
         self._evidence = np.zeros(len(SOURCES))
         for name, value in evidence_by_source.items():
             self._evidence[SRC[name]] = value
@@ -293,15 +294,27 @@ class Register:
         by workplace in the same order (the first ``counts[0]`` rows are the first
         workplace's): who frightened whom."""
         week = self.clock.week
+        # denunciation and remarks both ask each week: one answer until an arrest changes it
+        asked = (week, weeks, len(self._workplace_arrests[week]))
+        if self._recent_by_workplace[0] == asked:
+            return self._recent_by_workplace[1]
         chunks = [c for w in range(max(0, week - weeks + 1), week + 1)
                   for c in self._workplace_arrests[w]]
         if not chunks:
             empty = np.empty(0, dtype=np.int64)
-            return empty, empty, empty
-        workplaces = np.concatenate([c[0] for c in chunks])
-        rows = np.concatenate([c[1] for c in chunks])
-        unique, counts = np.unique(workplaces, return_counts=True)
-        return unique, counts, rows[np.argsort(workplaces, kind="stable")]
+            answer = empty, empty, empty
+        else:
+            workplaces = np.concatenate([c[0] for c in chunks])
+            order = np.argsort(workplaces, kind="stable")
+            ordered = workplaces[order]
+            new = np.empty(len(ordered), dtype=bool)
+            new[0] = True
+            np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+            starts = np.flatnonzero(new)
+            counts = np.diff(np.append(starts, len(ordered)))
+            answer = ordered[starts], counts, np.concatenate([c[1] for c in chunks])[order]
+        self._recent_by_workplace = (asked, answer)
+        return answer
 
     def recent_region_arrests_per_thousand(self, weeks: int) -> np.ndarray:
         """Real arrests per thousand people in each region over the last ``weeks`` weeks."""

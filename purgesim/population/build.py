@@ -438,11 +438,13 @@ def _patron_client(regions: _Regions, occupation: np.ndarray, flags: np.ndarray,
         clients = levels[level]
         if level < 2:
             upper = levels[level + 1]
-            upper_region = np.searchsorted(regions.offsets, upper, side="right") - 1
-            client_region = np.searchsorted(regions.offsets, clients, side="right") - 1
+            # ids are in increasing order within a level and regions are blocks of ids, so
+            # each region's clients and patrons are a slice (no pass over every id per region)
+            client_at = np.searchsorted(clients, regions.offsets)
+            upper_at = np.searchsorted(upper, regions.offsets)
             for r in range(len(regions.names)):
-                mine = clients[client_region == r]
-                pool = upper[upper_region == r]
+                mine = clients[client_at[r]: client_at[r + 1]]
+                pool = upper[upper_at[r]: upper_at[r + 1]]
                 if len(pool) == 0:
                     pool = cc
                 patron_of[np.searchsorted(patron_ids, mine)] = _by_weight(
