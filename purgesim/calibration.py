@@ -33,7 +33,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from purgesim.cluster import dask_client
-from purgesim.files import atomic_write, atomic_write_bytes, atomic_write_text
+from purgesim.files import atomic_write, atomic_write_bytes, atomic_write_text, shipped_or_file
 from purgesim.history import BY_KEY
 from purgesim.problems import describe
 from purgesim.scenario import ScenarioError, load_scenario
@@ -111,15 +111,10 @@ class CalibrationConfig(BaseModel):
 def load_config(ref: str | Path) -> tuple[str, CalibrationConfig]:
     """(label, config) from a shipped calibration name or a path; checks that every parameter
     path exists in the scenario and that its whole prior range is valid there."""
-    ref = str(ref)
-    entry = SHIPPED.joinpath(f"{ref}.toml")
-    if "/" not in ref and not ref.endswith(".toml") and entry.is_file():
-        label, text = f"{ref} (shipped)", entry.read_text(encoding="utf-8")
-    else:
-        path = Path(ref)
-        if not path.is_file():
-            raise ScenarioError([f"{ref}: no such calibration config"])
-        label, text = str(path), path.read_text(encoding="utf-8")
+    found = shipped_or_file(str(ref), SHIPPED)
+    if found is None:
+        raise ScenarioError([f"{ref}: no such calibration config"])
+    label, text = found
     try:
         config = CalibrationConfig.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:

@@ -17,7 +17,9 @@ import socket
 import subprocess
 import tempfile
 import threading
+import tomllib
 from collections.abc import Callable
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 _fallback_lock = threading.Lock()
@@ -134,3 +136,26 @@ def git_commit() -> str | None:
         ).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def shipped_descriptions(folder: Traversable) -> dict[str, str]:
+    """The TOML files shipped in ``folder`` (scenarios, designs): each name and the first line
+    of its ``description``."""
+    found = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            data = tomllib.loads(entry.read_text(encoding="utf-8"))
+            found[entry.name[:-5]] = str(data.get("description", "")).strip().split("\n")[0]
+    return found
+
+
+def shipped_or_file(ref: str, folder: Traversable) -> tuple[str, str] | None:
+    """(label, text) of a name shipped in ``folder``, or else of a file at the path ``ref``;
+    None when it is neither."""
+    entry = folder.joinpath(f"{ref}.toml")
+    if "/" not in ref and not ref.endswith(".toml") and entry.is_file():
+        return f"{ref} (shipped)", entry.read_text(encoding="utf-8")
+    path = Path(ref)
+    if not path.is_file():
+        return None
+    return str(path), path.read_text(encoding="utf-8")

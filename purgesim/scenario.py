@@ -26,6 +26,7 @@ from typing import Annotated, Any, get_args, get_origin
 from pydantic import BaseModel, Field, ValidationError, create_model, model_validator
 from pydantic.fields import FieldInfo
 
+from purgesim.files import shipped_descriptions
 from purgesim.mechanisms import MECHANISMS
 from purgesim.model.mechanism import Mechanism
 from purgesim.model.register import EvidenceParams
@@ -249,12 +250,7 @@ CALIBRATIONS = resources.files("purgesim.calibrations")
 
 def shipped_scenarios() -> dict[str, str]:
     """Shipped scenario names and their one-line descriptions."""
-    out = {}
-    for entry in sorted(SHIPPED.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            data = tomllib.loads(entry.read_text(encoding="utf-8"))
-            out[entry.name[:-5]] = str(data.get("description", "")).strip().split("\n")[0]
-    return out
+    return shipped_descriptions(SHIPPED)
 
 
 def _resolve(ref: str, relative_to: Path | None, referrer: str | None = None

@@ -34,6 +34,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from purgesim.files import shipped_descriptions, shipped_or_file
 from purgesim.scenario import Scenario, ScenarioError, load_scenario, with_overrides
 
 SHIPPED = resources.files("purgesim.sweeps")
@@ -183,27 +184,17 @@ def toml_value(value: Level) -> str:
 
 def shipped_designs() -> dict[str, str]:
     """Shipped design names and their one-line descriptions."""
-    found = {}
-    for entry in sorted(SHIPPED.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            data = tomllib.loads(entry.read_text(encoding="utf-8"))
-            found[entry.name[:-5]] = str(data.get("description", "")).strip().split("\n")[0]
-    return found
+    return shipped_descriptions(SHIPPED)
 
 
 def read_config(ref: str | Path) -> tuple[str, str, SweepConfig]:
     """(label, text, config) of a shipped design name or a TOML path, checked on its own."""
-    ref = str(ref)
-    entry = SHIPPED.joinpath(f"{ref}.toml")
-    if "/" not in ref and not ref.endswith(".toml") and entry.is_file():
-        label, text = f"{ref} (shipped)", entry.read_text(encoding="utf-8")
-    else:
-        path = Path(ref)
-        if not path.is_file():
-            names = ", ".join(shipped_designs())
-            raise ScenarioError([f"{ref}: no such sweep config, and not a shipped design "
-                                 f"(allowed: a TOML file, or a shipped name: {names})"])
-        label, text = str(path), path.read_text(encoding="utf-8")
+    found = shipped_or_file(str(ref), SHIPPED)
+    if found is None:
+        names = ", ".join(shipped_designs())
+        raise ScenarioError([f"{ref}: no such sweep config, and not a shipped design "
+                             f"(allowed: a TOML file, or a shipped name: {names})"])
+    label, text = found
     try:
         config = SweepConfig.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
