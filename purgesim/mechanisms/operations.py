@@ -153,8 +153,8 @@ class Operations(Mechanism):
             if op.nationalities:
                 chosen &= np.isin(pop.nation[card], op.nationalities)
             ids, regions = card[chosen], card_region[chosen]
-            tier = (np.zeros(len(ids), dtype=np.int64) if not op.limited
-                    else ((pop.taint[ids] & FIRST_TIER) == 0).astype(np.int64))
+            tier = (np.zeros(len(ids), dtype=bool) if not op.limited
+                    else (pop.taint[ids] & FIRST_TIER) == 0)
             order = _by_region_tier_at_random(regions, tier, rng.random(len(ids)))
             ids, regions = ids[order], regions[order]
             bounds = np.searchsorted(regions, np.arange(pop.n_regions + 1))
@@ -357,10 +357,15 @@ class Operations(Mechanism):
 
 def _by_region_tier_at_random(regions: np.ndarray, tier: np.ndarray, u: np.ndarray
                               ) -> np.ndarray:
-    """``np.lexsort((u, tier, regions))`` for uniforms ``u`` in [0, 1): the three keys packed
-    in one integer (a uniform's 53 bits are exact), sorted once: three times faster on the
-    nine million names of Order 00447's lists at full scale."""
+    """``np.lexsort((u, tier, regions))`` for uniforms ``u`` in [0, 1) (overwritten): the
+    three keys packed in one integer (a uniform's 53 bits are exact) and sorted once, three
+    times faster on the nine million names of Order 00447's lists at full scale."""
     assert len(regions) == 0 or int(regions.max()) < 1 << 9
-    key = ((regions.astype(np.int64) << 54) | (tier.astype(np.int64) << 53)
-           | (u * 2.0 ** 53).astype(np.int64))
+    key = regions.astype(np.int64)  # in place from here: these lists are the run's peak
+    key <<= 1
+    key |= tier
+    key <<= 53
+    u *= 2.0 ** 53
+    key |= u.astype(np.int64)
+    del u
     return np.argsort(key, kind="stable")
