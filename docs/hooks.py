@@ -19,26 +19,16 @@ def cli_reference() -> str:
     return re.sub(r"^(#+) ", r"#\1 ", done.stdout, flags=re.M)
 
 
-def _numbers(data: dict, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    out: list[tuple[str, ...]] = []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            out += _numbers(value, (*path, key))
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            out.append((*path, key))
-    return out
-
-
 def bounds_table() -> str:
     """One row per number of the default scenario: its lowest and highest value and why."""
     import annotated_types
 
     from purgesim.params import Why
-    from purgesim.problems import metadata_at
+    from purgesim.problems import metadata_at, number_paths
     from purgesim.scenario import Scenario, load_scenario
 
     rows = ["| field | lowest | highest | why the highest |", "|---|---|---|---|"]
-    for path in _numbers(load_scenario().model_dump()):
+    for path in number_paths(load_scenario().model_dump()):
         low, high, why = "", float("inf"), ""
         for m in metadata_at(Scenario, path):
             if isinstance(m, annotated_types.Ge):

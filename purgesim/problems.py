@@ -70,6 +70,18 @@ def _unwrapped(current: Any, found: list[Any]) -> tuple[Any, list[Any]]:
             return current, found
 
 
+def number_paths(data: dict[str, Any], path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The paths (tuples of keys, as :func:`metadata_at` takes them) of every number in plain
+    scenario data, in order; dict values included, booleans left out."""
+    out: list[tuple[str, ...]] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out += number_paths(value, (*path, key))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            out.append((*path, key))
+    return out
+
+
 def metadata_at(schema: type[BaseModel], loc: tuple[Any, ...]) -> list[Any]:
     """The annotation metadata (constraints, :class:`~purgesim.params.Why`) of the field or
     dict value at ``loc``; empty if there is none to find."""

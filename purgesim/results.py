@@ -129,7 +129,7 @@ class Result:
         if self._scenario_data is not None:
             return self._scenario_data
         assert self.scenario is not None  # only a loaded run lacks it, and it has the data
-        return _toml_ready(self.scenario.to_toml_dict())
+        return self.scenario.to_toml_dict()
 
     # ------------------------------------------------------------------ reading a folder
     @classmethod
@@ -553,11 +553,3 @@ def reproduction(week: np.ndarray, weight: np.ndarray, parents: np.ndarray, week
         "peak": None if peak is None else round(float(r[peak]), 4),
         "peak_date": None if peak is None else clock.iso(start, window_weeks * peak),
     }
-
-
-def _toml_ready(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _toml_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_toml_ready(v) for v in value]
-    return value

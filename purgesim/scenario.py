@@ -171,8 +171,17 @@ class ScenarioBase(Section):
         return max(0, -(-days // 7))  # the first week that starts on or after the date
 
     def to_toml_dict(self) -> dict[str, Any]:
-        """The resolved scenario as plain data, for writing back to TOML."""
-        return self.model_dump(mode="python", exclude_none=True)
+        """The resolved scenario as plain data, for writing back to TOML (string keys,
+        lists for tuples)."""
+        return _toml_ready(self.model_dump(mode="python", exclude_none=True))
+
+
+def _toml_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _toml_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_toml_ready(v) for v in value]
+    return value
 
 
 IN_RUN = {"stop_decree": "it reviews the cases pending on its date; to leave it out, "
@@ -405,6 +414,18 @@ def _own_dates(ref: str) -> set[str]:
         if isinstance(calendar, dict) else set()
 
 
+def set_at(data: dict[str, Any], parts: Sequence[str], value: Any) -> str | None:
+    """Set ``value`` at the path ``parts`` of plain scenario data, making the tables on the
+    way; returns the dotted path of a value that is in the way (not a table), else None."""
+    target = data
+    for i, part in enumerate(parts[:-1]):
+        target = target.setdefault(part, {})
+        if not isinstance(target, dict):
+            return ".".join(parts[: i + 1])
+    target[parts[-1]] = value
+    return None
+
+
 def _overridden(data: dict[str, Any], label: str, overrides: dict[str, Any],
                 schema: type[ScenarioBase], dated: set[str] | None = None) -> Scenario:
     """The one place where overrides are applied: set each, then validate the whole.
@@ -414,15 +435,10 @@ def _overridden(data: dict[str, Any], label: str, overrides: dict[str, Any],
     for key, value in overrides.items():
         if value is None:
             continue
-        target = data
-        parts = key.split("__")
-        for i, part in enumerate(parts[:-1]):
-            target = target.setdefault(part, {})
-            if not isinstance(target, dict):
-                where = ".".join(parts[: i + 1])
-                raise ScenarioError([f"{label}: override {key}={value!r}: {where} is not a "
-                                     "table; allowed: overrides of fields"])
-        target[parts[-1]] = value
+        blocked = set_at(data, key.split("__"), value)
+        if blocked is not None:
+            raise ScenarioError([f"{label}: override {key}={value!r}: {blocked} is not a "
+                                 "table; allowed: overrides of fields"])
     overridden = tuple(k.replace("__", ".") for k, v in overrides.items() if v is not None)
     problems = _masked(original, label, overridden, schema)
     try:
@@ -469,6 +485,11 @@ def _has(data: Any, parts: list[str]) -> bool:
     return True
 
 
+def shipped_calibrations() -> list[str]:
+    """The names of the shipped calibration configs."""
+    return list(shipped_descriptions(CALIBRATIONS))
+
+
 def _calibration_problems(scenario: ScenarioBase, label: str) -> list[str]:
     """A calibration the scenario names must exist: a shipped one, or a config file (read
     from the folder the command runs in, as `purgesim history` reads it)."""
@@ -478,7 +499,6 @@ def _calibration_problems(scenario: ScenarioBase, label: str) -> list[str]:
         return []
     if Path(ref).is_file():
         return []
-    shipped = sorted(e.name[:-5] for e in CALIBRATIONS.iterdir() if e.name.endswith(".toml"))
     return [f"{label}: calibration = {show(ref)}: no shipped calibration and no such file; "
-            f"allowed: \"\" (none), a shipped name ({', '.join(shipped)}) or the path of a "
-            "calibration config"]
+            f"allowed: \"\" (none), a shipped name ({', '.join(shipped_calibrations())}) or the "
+            "path of a calibration config"]

@@ -20,23 +20,13 @@ from typer.testing import CliRunner
 from purgesim.calibration import load_config, overrides
 from purgesim.cli import app
 from purgesim.params import MAX_RUN_WEEKS, MAX_SCALE
+from purgesim.problems import number_paths
 from purgesim.scenario import Scenario, ScenarioError, load_scenario, shipped_scenarios
 
 runner = CliRunner()
 
 
-def numeric_fields(data: dict, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """Dotted paths of every number in a resolved scenario (dict values included)."""
-    out = []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            out += numeric_fields(value, (*path, key))
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            out.append((*path, key))
-    return out
-
-
-FIELDS = numeric_fields(load_scenario().model_dump())
+FIELDS = number_paths(load_scenario().model_dump())
 
 
 def nested(path: tuple[str, ...], value) -> dict:

@@ -19,14 +19,21 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
-from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict
 
 from purgesim.explorer.limits import Limits
-from purgesim.scenario import Scenario, ScenarioError, load_scenario, shipped_scenarios, validate
+from purgesim.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    set_at,
+    shipped_calibrations,
+    shipped_scenarios,
+    validate,
+)
 
 LABEL = "link"
 """How errors name a link's state (as the CLI names a file)."""
@@ -174,25 +181,14 @@ def parse_query(pairs: Iterable[tuple[str, str]], limits: Limits) -> State:
 _TOP_FIELDS = ("start", "end", "calibration")
 
 
-def shipped_calibrations() -> list[str]:
-    """The names of the shipped calibration configs."""
-    folder = resources.files("purgesim.calibrations")
-    return sorted(e.name[:-5] for e in folder.iterdir() if e.name.endswith(".toml"))
-
-
 def apply_changes(data: dict[str, Any], changes: Iterable[tuple[str, Any]], label: str
                   ) -> dict[str, Any]:
     """``data`` (a scenario as plain data) with each (dotted path, value) set."""
     for path, value in changes:
-        parts = path.split(".")
-        target = data
-        for i, part in enumerate(parts[:-1]):
-            target = target.setdefault(part, {})
-            if not isinstance(target, dict):
-                where = ".".join(parts[: i + 1])
-                raise StateError([f"{label}: {path}: {where} is not a table; allowed: the "
-                                  "fields of the scenario's tables"])
-        target[parts[-1]] = value
+        blocked = set_at(data, path.split("."), value)
+        if blocked is not None:
+            raise StateError([f"{label}: {path}: {blocked} is not a table; allowed: the "
+                              "fields of the scenario's tables"])
     return data
 
 

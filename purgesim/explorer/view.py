@@ -92,16 +92,9 @@ def view(state: State, base: Scenario, changed: Scenario | None, before: Payload
 
 def scenario_toml(state: State, scenario: Scenario) -> str:
     """The scenario as a TOML file that ``purgesim run`` runs, headed by where it came from."""
-    def plain(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {str(k): plain(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [plain(v) for v in value]
-        return value
-
     head = (f"# {scenario.name}: written by the purgesim {__version__} explorer for the link\n"
             f"# ?{state.query()}\n# Run it with: purgesim run THIS-FILE.toml\n\n")
-    return head + tomli_w.dumps(plain(scenario.to_toml_dict()))
+    return head + tomli_w.dumps(scenario.to_toml_dict())
 
 
 def write_report_page(target: Path, state: State, base: Scenario, changed: Scenario | None,
