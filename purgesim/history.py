@@ -187,6 +187,16 @@ COMPARABLES: tuple[Comparable, ...] = (
                _ratio(_operation("cat1", NATIONAL), _operation("convicted", NATIONAL)),
                kind="derived"),
 )
+# Each national operation on its own: the calibration fits the national orders' arrests in all,
+# so how they split between the operations (each from its own diaspora's card file) is an outcome.
+ONE_BY_ONE = (("polish_00485", "polish_op", "Polish operation"),
+              ("german_00439", "german_op", "German operation"),
+              ("harbin_00593", "harbin_op", "Harbin operation"),
+              ("latvian", "latvian_op", "Latvian operation"))
+COMPARABLES += tuple(
+    Comparable(f"{key}_{kind}", f"{label}: {'shot' if kind == 'shot' else 'convicted'}",
+               _operation("cat1" if kind == "shot" else "convicted", (OP[name],)))
+    for name, key, label in ONE_BY_ONE for kind in ("convicted", "shot"))
 COMPARABLES += (
     Comparable("cc17_arrested_shot", "Central Committee of 1934 (139) shot",
                summary=("elite", "central_committee_shot")),
