@@ -171,6 +171,12 @@ class Catalog:
         try:
             with self.connect() as con:
                 con.execute(sql, list(params))
+        except (duckdb.InterruptException, RuntimeError) as exc:
+            # Ctrl-C while DuckDB runs a query reaches Python as DuckDB's own error (a plain
+            # RuntimeError "Query interrupted" from an execute): it is the user's interrupt
+            if isinstance(exc, duckdb.InterruptException) or "interrupted" in str(exc):
+                raise KeyboardInterrupt from exc
+            raise
         except (CatalogError, duckdb.Error, OSError) as exc:
             message = (str(exc) if isinstance(exc, CatalogError)
                        else f"catalog {self.path}: {_first_line(exc)}")

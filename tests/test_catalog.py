@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -91,6 +92,25 @@ def test_start_complete_fail_and_list(catalog):
     assert len(c.runs(limit=2)) == 2
     with pytest.raises(CatalogError):
         c.runs(status="bogus")
+
+
+def test_ctrl_c_during_a_catalog_write_is_an_interrupt(catalog, monkeypatch):
+    """DuckDB turns a SIGINT that lands inside a query into its own error; the catalog hands
+    it on as the user's Ctrl-C (exit 130 and "interrupted: ..."), not as a failed write."""
+    c = Catalog(on_error=lambda message: None)
+    c.start(scenario="great-terror", seed=1, scale=5000)
+
+    class Interrupted:
+        def execute(self, *args):
+            raise RuntimeError("Query interrupted")
+
+    @contextmanager
+    def connect(read_only=False):
+        yield Interrupted()
+
+    monkeypatch.setattr(c, "connect", connect)
+    with pytest.raises(KeyboardInterrupt):
+        c.start(scenario="great-terror", seed=2, scale=5000)
 
 
 def test_a_running_row_whose_process_is_gone_is_incomplete(catalog):
