@@ -350,7 +350,10 @@ def _registered_nationals(card_file: np.ndarray, nation: np.ndarray, occupation:
         kind = workplaces.kind[np.searchsorted(workplaces.offsets, ids, side="right") - 1]
         ids = ids[(kind != WP["kolkhoz"]) | (occupation[ids] != OCC["other"])]
         ids = ids[rng.random(len(ids)) < nat.registered]
-        card_file = np.union1d(card_file, ids)
+        # a few thousand names into a sorted file of millions: insert, do not re-sort
+        at = np.searchsorted(card_file, ids)
+        new = ids[(at == len(card_file)) | (card_file[np.minimum(at, len(card_file) - 1)] != ids)]
+        card_file = np.insert(card_file, np.searchsorted(card_file, new), new)
     flags[card_file] |= FLAG["card_file"]
     return card_file
 
