@@ -51,6 +51,9 @@ class Nationality:
     operation: str
     source: str
     confidence: str
+    registered: float | None = None
+    """Share of the group on the NKVD's own registers, where a source gives it (none: the
+    card file registers nationals like any other diaspora, ``population.card_file``)."""
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -123,7 +126,8 @@ def diaspora() -> tuple[Nationality, ...]:
     """Diaspora nationalities of the national operations, with their 1939 census size."""
     return tuple(
         Nationality(r["nationality"], int(r["code"]), int(r["population_1939"]), r["operation"],
-                    r["source"], r["confidence"])
+                    r["source"], r["confidence"],
+                    float(r["registered"]) if r.get("registered") else None)
         for r in _rows("diaspora.csv")
     )
 

@@ -210,3 +210,17 @@ def test_importing_the_population_does_not_load_numba():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_groups_the_nkvd_had_registered_are_on_file_whole(pop):
+    """The Harbin returnees were a register (Order 00593: 25,000 registered), not a census
+    nationality: every adult of them is on file; a census diaspora is registered in part."""
+    on_file = (pop.flags & FLAG["card_file"]) > 0
+    kind = pop.workplace_kind[np.searchsorted(pop.workplace_offsets, np.arange(len(pop.flags)),
+                                              side="right") - 1]
+    adult = (kind != WP["kolkhoz"]) | (pop.occupation != OCC["other"])
+    codes = {nat.name: nat.code for nat in datasets.diaspora()}
+    harbin = adult & (pop.nation == codes["Harbin returnee"])
+    assert harbin.sum() > 0 and on_file[harbin].all()
+    german = adult & (pop.nation == codes["German"])
+    assert 0.2 < on_file[german].mean() < 0.8

@@ -243,3 +243,21 @@ def test_the_investigator_adds_names_from_the_card_file():
         return float(c["named"][c["confessed"]].mean())
 
     assert names_per_confessor(1.0) > 1.15 * names_per_confessor(0.0)
+
+
+def test_regions_ask_for_the_category_their_troika_lacked():
+    """A troika whose category 1 limit ran out gave category 2 meanwhile; its region asks for
+    category 1, as the troika would have sentenced without the limits, not for more of what
+    the limits forced on it."""
+    from purgesim.mechanisms.centre import Centre
+    from purgesim.model.state import Limits
+
+    centre = Centre(ps.load_scenario(scale=SCALE))
+    centre.zeal = np.ones(1)
+    limits = Limits(np.array([10.0]), np.array([30.0]))
+    limits.arrested[:] = 40.0
+    limits.used_cat1[:], limits.used_cat2[:] = 10.0, 30.0  # category 2 given for want of 1
+    limits.wanted_cat1[:], limits.wanted_cat2[:] = 30.0, 10.0
+    limits.backlog[:] = True
+    centre._requests(limits)
+    assert limits.request_cat1[0] == pytest.approx(3 * limits.request_cat2[0])

@@ -65,7 +65,7 @@ class CentreParams(Section):
     share of either category."""
     request_fraction: Multiplier
     """A request asks for this share of the region's initial limit, times the zeal, split
-    between the categories as its troika has sentenced so far."""
+    between the categories as its troika would have sentenced so far without the limits."""
     zeal_sigma: Annotated[float, Field(ge=0.0, le=5.0)]
     """Spread of the regional chiefs' zeal (log-normal, median 1, drawn once per region); at
     most 5, where one chief in a hundred is a hundred thousand times as zealous."""
@@ -164,8 +164,10 @@ class Centre(Mechanism):
     def _requests(self, limits: Limits) -> None:
         """A region with work left asks for more once it has used most of its limit, or of
         either category, and its last request is mostly answered: ``request_fraction`` of its
-        initial limit times its chief's zeal, split between the categories as its troika has
-        sentenced so far (as the initial limits before any sentence). The centre answers from
+        initial limit times its chief's zeal, split between the categories as its troika would
+        have sentenced so far without the limits (as the initial limits before any sentence):
+        a region short of category 1 asks for category 1, even while the limits made its
+        troika give category 2. The centre answers from
         next week."""
         threshold = self.p.request_threshold
         used_most = ((limits.arrested >= threshold * limits.total)
@@ -175,8 +177,8 @@ class Centre(Mechanism):
         amount = self.p.request_fraction * initial * self.zeal
         asks = (used_most & limits.backlog & (limits.total > 0)
                 & ((limits.request_cat1 + limits.request_cat2) < 0.1 * amount))
-        used = limits.used_cat1 + limits.used_cat2
-        cat1 = np.where(used > 0, limits.used_cat1 / np.maximum(used, 1e-12),
+        wanted = limits.wanted_cat1 + limits.wanted_cat2
+        cat1 = np.where(wanted > 0, limits.wanted_cat1 / np.maximum(wanted, 1e-12),
                         limits.initial_cat1 / np.maximum(initial, 1e-12))
         limits.request_cat1[asks] += (amount * cat1)[asks]
         limits.request_cat2[asks] += (amount * (1.0 - cat1))[asks]

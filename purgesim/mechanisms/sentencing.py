@@ -140,7 +140,17 @@ class Sentencing(Mechanism):
         odds = odds * self.profile[ev["taint"][rows]]
         region = ev["region"][rows].astype(np.int64)
         limits = self.limits
+        scale = sim.scenario.scale
+        weight = ev["weight"][rows] / scale
+        lim = self.limited[op]
+        n = len(limits.cat1)
         if self.policy.limits:
+            free = convicted & lim
+            wanted1 = odds[free] / (1.0 + odds[free])
+            limits.wanted_cat1 += np.bincount(region[free], weights=weight[free] * wanted1,
+                                              minlength=n)
+            limits.wanted_cat2 += np.bincount(region[free], weights=weight[free] * (1 - wanted1),
+                                              minlength=n)
             room1 = (limits.cat1 - limits.used_cat1)[region] > 0
             room2 = (limits.cat2 - limits.used_cat2)[region] > 0
             limited = self.limited[op]
@@ -163,10 +173,6 @@ class Sentencing(Mechanism):
         register.status[person[~convicted]] = RELEASED
         ev.set("died_week", rows[cat1], sim.week)
 
-        scale = sim.scenario.scale
-        weight = ev["weight"][rows] / scale
-        lim = self.limited[op]
-        n = len(limits.cat1)
         limits.used_cat1 += np.bincount(region[cat1 & lim], weights=weight[cat1 & lim], minlength=n)
         limits.used_cat2 += np.bincount(region[cat2 & lim], weights=weight[cat2 & lim], minlength=n)
 

@@ -110,6 +110,8 @@ def build_population(scenario: Scenario) -> Population:
     nation = _nationalities(regions, rng)
     taint, n_tainted = _taint(regions, occupation, nation, workplaces, p, rng)
     card_file = _card_file(taint, occupation, flags, workplaces, n_tainted, p, rng)
+    card_file = _registered_nationals(card_file, nation, occupation, flags, workplaces,
+                                      stream(scenario.seed, "population.registers"))
     _ground_truth_and_informants(flags, occupation, workplaces, p, rng)
     _party(regions, occupation, flags, rng)
     households = _households(regions, p, rng)
@@ -331,6 +333,27 @@ def _card_file(taint: np.ndarray, occupation: np.ndarray, flags: np.ndarray,
                                                OCC["other"], WP["kolkhoz"], start,
                                                workplaces.of(start), chunk, bits, keep)
     card_file = card_file[:registered]
+    flags[card_file] |= FLAG["card_file"]
+    return card_file
+
+
+def _registered_nationals(card_file: np.ndarray, nation: np.ndarray, occupation: np.ndarray,
+                          flags: np.ndarray, workplaces: _Workplaces,
+                          rng: np.random.Generator) -> np.ndarray:
+    """The card file with the adults of groups the NKVD had on registers of their own
+    (data/diaspora.csv ``registered``: the Harbin returnees were a register, not a census
+    nationality), each with that probability; a stream of its own, so nothing else moves."""
+    for nat in datasets.diaspora():
+        if nat.registered is None:
+            continue
+        ids = np.flatnonzero(nation == nat.code)
+        kind = workplaces.kind[np.searchsorted(workplaces.offsets, ids, side="right") - 1]
+        ids = ids[(kind != WP["kolkhoz"]) | (occupation[ids] != OCC["other"])]
+        ids = ids[rng.random(len(ids)) < nat.registered]
+        # a few thousand names into a sorted file of millions: insert, do not re-sort
+        at = np.searchsorted(card_file, ids)
+        new = ids[(at == len(card_file)) | (card_file[np.minimum(at, len(card_file) - 1)] != ids)]
+        card_file = np.insert(card_file, np.searchsorted(card_file, new), new)
     flags[card_file] |= FLAG["card_file"]
     return card_file
 
