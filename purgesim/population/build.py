@@ -351,8 +351,9 @@ def _registered_nationals(card_file: np.ndarray, nation: np.ndarray, occupation:
         ids = ids[(kind != WP["kolkhoz"]) | (occupation[ids] != OCC["other"])]
         ids = ids[rng.random(len(ids)) < nat.registered]
         # a few thousand names into a sorted file of millions: insert, do not re-sort
-        at = np.searchsorted(card_file, ids)
-        new = ids[(at == len(card_file)) | (card_file[np.minimum(at, len(card_file) - 1)] != ids)]
+        at = np.minimum(np.searchsorted(card_file, ids), max(len(card_file) - 1, 0))
+        on_file = card_file[at] == ids if len(card_file) else np.zeros(len(ids), dtype=bool)
+        new = ids[~on_file]
         card_file = np.insert(card_file, np.searchsorted(card_file, new), new)
     flags[card_file] |= FLAG["card_file"]
     return card_file
