@@ -196,10 +196,12 @@ def test_the_army_purge_discharges_for_the_company_kept_and_arrests_some_of_them
     baseline = p.army.baseline_rate * corps  # discharges in a year at the peacetime rate
     with_feedback = sum(discharged(s, 1937) for s in sims)
     assert with_feedback > 1.5 * baseline, (with_feedback, baseline)
+    # the lists take a few officers a week (0.025% of the corps), so at this coarse scale a
+    # seed may have none: count them over the seeds
+    assert sum(int(officers_taken(sim).sum()) for sim in sims) > 0
     for sim in sims:
         c = sim.result.columns
         taken = officers_taken(sim)
-        assert taken.any()
         assert np.all(c["week"][taken] >= p.event_week("red_army_purge"))
         assert np.all(c["operation"][taken] == OP["elite"])
     flat = ensemble(army__discharge_per_arrest=0.0)
