@@ -257,7 +257,7 @@ def test_regions_ask_for_the_category_their_troika_lacked():
     limits = Limits(np.array([10.0]), np.array([30.0]))
     limits.arrested[:] = 40.0
     limits.used_cat1[:], limits.used_cat2[:] = 10.0, 30.0  # category 2 given for want of 1
-    limits.wanted_cat1[:], limits.wanted_cat2[:] = 30.0, 10.0
+    limits.wanted_cat1[:] = 30.0  # of the 40 sentenced
     limits.backlog[:] = True
     centre._requests(limits)
     assert limits.request_cat1[0] == pytest.approx(3 * limits.request_cat2[0])

@@ -177,8 +177,8 @@ class Centre(Mechanism):
         amount = self.p.request_fraction * initial * self.zeal
         asks = (used_most & limits.backlog & (limits.total > 0)
                 & ((limits.request_cat1 + limits.request_cat2) < 0.1 * amount))
-        wanted = limits.wanted_cat1 + limits.wanted_cat2
-        cat1 = np.where(wanted > 0, limits.wanted_cat1 / np.maximum(wanted, 1e-12),
+        used = limits.used_cat1 + limits.used_cat2
+        cat1 = np.where(used > 0, limits.wanted_cat1 / np.maximum(used, 1e-12),
                         limits.initial_cat1 / np.maximum(initial, 1e-12))
         limits.request_cat1[asks] += (amount * cat1)[asks]
         limits.request_cat2[asks] += (amount * (1.0 - cat1))[asks]

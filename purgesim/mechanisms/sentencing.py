@@ -146,16 +146,12 @@ class Sentencing(Mechanism):
         n = len(limits.cat1)
         if self.policy.limits:
             free = convicted & lim
-            wanted1 = odds[free] / (1.0 + odds[free])
-            limits.wanted_cat1 += np.bincount(region[free], weights=weight[free] * wanted1,
-                                              minlength=n)
-            limits.wanted_cat2 += np.bincount(region[free], weights=weight[free] * (1 - wanted1),
-                                              minlength=n)
+            limits.wanted_cat1 += np.bincount(
+                region[free], weights=weight[free] * odds[free] / (1.0 + odds[free]), minlength=n)
             room1 = (limits.cat1 - limits.used_cat1)[region] > 0
             room2 = (limits.cat2 - limits.used_cat2)[region] > 0
-            limited = self.limited[op]
-            odds = np.where(limited & ~room1 & room2, 0.0, odds)
-            odds = np.where(limited & room1 & ~room2, np.inf, odds)
+            odds = np.where(lim & ~room1 & room2, 0.0, odds)
+            odds = np.where(lim & room1 & ~room2, np.inf, odds)
         odds[ev["source"][rows] == SRC["family"]] = 0.0  # wives: 5-8 years of camp, not death
         with np.errstate(invalid="ignore"):
             p_cat1 = np.where(np.isinf(odds), 1.0, odds / (1.0 + odds))

@@ -39,10 +39,10 @@ class Limits:
         self.arrested = np.zeros_like(self.cat1)  # arrests counted against the limit
         self.used_cat1 = np.zeros_like(self.cat1)  # sentences counted against each category
         self.used_cat2 = np.zeros_like(self.cat1)
-        # what the troikas would have given without the limits (expected sentences): a region
-        # asks for the category its troika lacked, not for the one the limits forced on it
+        # category 1 sentences the troikas would have given without the limits (expected, of the
+        # used_cat1 + used_cat2 they gave): a region asks for the category its troika lacked,
+        # not for the one the limits forced on it
         self.wanted_cat1 = np.zeros_like(self.cat1)
-        self.wanted_cat2 = np.zeros_like(self.cat1)
         self.request_cat1 = np.zeros_like(self.cat1)  # pending requests for increases
         self.request_cat2 = np.zeros_like(self.cat1)
         self.backlog = np.zeros(len(self.cat1), dtype=bool)  # suspects left beyond the limit

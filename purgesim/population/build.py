@@ -76,6 +76,10 @@ class _Workplaces:
         """The workplace holding id ``i``, where a kernel's walk along the workplaces starts."""
         return int(np.searchsorted(self.offsets, i, side="right")) - 1
 
+    def kind_of(self, ids: np.ndarray) -> np.ndarray:
+        """The kind of the workplace holding each id."""
+        return self.kind[np.searchsorted(self.offsets, ids, side="right") - 1]
+
 
 @dataclass(frozen=True)
 class _Households:
@@ -347,15 +351,14 @@ def _registered_nationals(card_file: np.ndarray, nation: np.ndarray, occupation:
         if nat.registered is None:
             continue
         ids = np.flatnonzero(nation == nat.code)
-        kind = workplaces.kind[np.searchsorted(workplaces.offsets, ids, side="right") - 1]
-        ids = ids[(kind != WP["kolkhoz"]) | (occupation[ids] != OCC["other"])]
+        ids = ids[(workplaces.kind_of(ids) != WP["kolkhoz"]) | (occupation[ids] != OCC["other"])]
         ids = ids[rng.random(len(ids)) < nat.registered]
         # a few thousand names into a sorted file of millions: insert, do not re-sort
         at = np.minimum(np.searchsorted(card_file, ids), max(len(card_file) - 1, 0))
         on_file = card_file[at] == ids if len(card_file) else np.zeros(len(ids), dtype=bool)
         new = ids[~on_file]
         card_file = np.insert(card_file, np.searchsorted(card_file, new), new)
-    flags[card_file] |= FLAG["card_file"]
+        flags[new] |= FLAG["card_file"]  # the rest were flagged when the file was drawn
     return card_file
 
 
