@@ -51,8 +51,10 @@ def test_project_data_matches_the_shared_research_data():
     assert set(ours) - set(rows) == ADDED_BY_THE_PROJECT
 
 
-ADDED_BY_THE_PROJECT = {f"{op}_op_{kind}" for op in ("polish", "german", "harbin", "latvian")
-                        for kind in ("convicted", "shot")} | {"polish_op_arrested"}
+ADDED_BY_THE_PROJECT = (
+    {f"{op}_op_{kind}" for op in ("polish", "german", "harbin", "latvian")
+     for kind in ("convicted", "shot")}
+    | {"polish_op_arrested", "o00447_extension_1938_total", "o00447_extension_1938_cat1"})
 
 
 def test_every_comparable_figure_is_in_the_data():
@@ -345,11 +347,11 @@ def test_calibration_on_a_local_dask_cluster_reproduces_the_one_worker_fit(tmp_p
 
 def test_posterior_draws_follow_the_weights_reproducibly(tmp_path):
     path = tmp_path / "posterior.parquet"
-    pq.write_table(pa.table({"centre.final_grant": [0.1, 0.2, 0.3],
+    pq.write_table(pa.table({"centre.late_approval_probability": [0.1, 0.2, 0.3],
                              "weight": [0.0, 1.0, 3.0]}), path)
     draws = posterior_draws(path, 400, seed=5)
     assert draws == posterior_draws(path, 400, seed=5)
-    values = np.array([d["centre.final_grant"] for d in draws])
+    values = np.array([d["centre.late_approval_probability"] for d in draws])
     assert not np.any(values == 0.1)  # zero weight: never drawn
     assert 0.6 < np.mean(values == 0.3) < 0.9  # three times as likely as 0.2
 

@@ -118,16 +118,25 @@ def test_evidence_courts_convict_few_innocents(base):
 
 
 def test_limits_rise_only_by_the_ratchet_and_dated_decisions():
-    """With the centre granting nothing, the limits rise only by the dated decisions: Ukraine's
-    30,000 of 17 Feb 1938, in Ukraine, that week."""
-    frozen = run(centre__approval_probability=0.0, centre__late_approval_probability=0.0,
-                 centre__final_grant=0.0)
-    raised = frozen.series["limit_increase_cat1"] + frozen.series["limit_increase_cat2"]
+    """With the centre granting no request, the limits rise only by the dated decisions:
+    Ukraine's 30,000 of 17 Feb 1938, in Ukraine, that week; and the 57,200 of Pb 57/48
+    (31 Jan 1938), 48,000 of them in category 1, its named lines where they are named and the
+    rest among the regions with work left."""
+    frozen = run(centre__approval_probability=0.0, centre__late_approval_probability=0.0)
+    cat1, cat2 = frozen.series["limit_increase_cat1"], frozen.series["limit_increase_cat2"]
+    raised = cat1 + cat2
+    names = list(frozen.region_names)
     week = frozen.scenario.event_week("ukraine_raise_1938")
-    ukraine = list(frozen.region_names).index("Ukraine")
-    assert raised.sum() == raised[week, ukraine] == 30_000
-    limits = frozen.summary()["limits"]
-    assert limits["by_region"]["RSFSR"] == {"cat1": 1.0, "cat2": 1.0}
+    assert raised[week, names.index("Ukraine")] == raised[week].sum() == 30_000
+    extension = frozen.scenario.event_week("limits_extension_1938")
+    assert (cat1[extension, names.index("Armenia")], cat2[extension, names.index("Armenia")]
+            ) == (1_000, 1_000)
+    assert cat1[extension, names.index("Georgia")] == 1_500
+    # the rest is shared: each region's part is rounded to whole people
+    assert abs(raised[extension].sum() - 57_200) <= len(names)
+    assert abs(cat1[extension].sum() - 48_000) <= len(names)
+    assert raised[extension, names.index("RSFSR")] > 0.5 * 46_200
+    assert raised.sum() == raised[week].sum() + raised[extension].sum()
 
 
 def test_the_final_multipliers_are_outcomes_of_the_ratchet(base):
@@ -142,7 +151,7 @@ def test_the_final_multipliers_are_outcomes_of_the_ratchet(base):
 
 def test_routine_approvals_end_with_the_last_extension():
     """After the Politburo's last general extension, limits rise only by the late approvals."""
-    closed = run(centre__late_approval_probability=0.0, centre__final_grant=0.3,
+    closed = run(centre__late_approval_probability=0.0,
                  calendar__ukraine_raise_1938__enabled=False)
     last = closed.scenario.event_week("limits_extension_1938")
     increases = closed.series["limit_increase_cat1"].sum(axis=1)

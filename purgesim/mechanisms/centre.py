@@ -35,11 +35,15 @@ LIMIT_SERIES = ("limit_cat1", "limit_cat2", "limit_increase_cat1", "limit_increa
 
 
 class LimitRaise(Section):
-    """A dated decision that raises one republic's limits."""
+    """A dated decision that raises limits: one republic's, or those of every region with work
+    left that no other raise of the same decision names."""
 
     event: EventId
-    region: str
-    """A region of data/regions.csv."""
+    region: str | None = None
+    """A region of data/regions.csv; none: the amount is shared among the regions that still
+    have work left (cases pending or names on the lists) and that no other raise of the same
+    event names, in proportion to their initial limits (a decision whose every line is not
+    known: the rest of its total goes where the model's regions asked)."""
     amount: Annotated[float, Field(ge=0.0, le=200_000_000.0)]
     """Real people added to the limit, categories 1 and 2 together (at most the country)."""
     cat1_share: Probability
@@ -47,10 +51,11 @@ class LimitRaise(Section):
 
     @field_validator("region")
     @classmethod
-    def _known_region(cls, value: str) -> str:
+    def _known_region(cls, value: str | None) -> str | None:
         names = [r.name for r in datasets.regions()]
-        if value not in names:
-            raise ValueError(f"{value!r}: not a region; allowed: one of {names}")
+        if value is not None and value not in names:
+            raise ValueError(f"{value!r}: not a region; allowed: one of {names}, or none "
+                             "(the regions with work left)")
         return value
 
 
@@ -74,13 +79,12 @@ class CentreParams(Section):
     ``approvals_until``; so the share of a republic's pending requests granted each week."""
     approval_share: Probability
     approvals_until: EventId | None = None
-    """The Politburo's last general extension: at this event every region that still has
-    work left gets ``final_grant`` of its initial limit at once; afterwards requests are granted
-    only with ``late_approval_probability`` (none: routine approvals never end)."""
-    final_grant: Multiplier = 0.0
+    """The Politburo's last general extension: at this event the pending requests are answered
+    by that decision's own ``raises`` (and withdrawn); afterwards requests are granted only
+    with ``late_approval_probability`` (none: routine approvals never end)."""
     late_approval_probability: Probability = 0.0
     raises: list[LimitRaise] = []
-    """Dated decisions that raise one region's limits."""
+    """Dated decisions that raise limits, each in the week of its event."""
 
 
 class Centre(Mechanism):
@@ -104,8 +108,9 @@ class Centre(Mechanism):
         self.limits = Limits(cat1 * factor, cat2 * factor)
         self.zeal = np.exp(self.p.zeal_sigma * sim.rng(self.name + ".zeal").standard_normal(
             pop.n_regions))
-        self.raises = [(r, list(pop.region_names).index(r.region)) for r in self.p.raises
-                       if r.region in pop.region_names]
+        names = list(pop.region_names)
+        self.raises = [(r, None if r.region is None else names.index(r.region))
+                       for r in self.p.raises if r.region is None or r.region in names]
         self.policy = Policy(speech_tolerated=self.speech_tolerated)
         sim.provide(self.limits)
         sim.provide(self.policy)
@@ -122,12 +127,15 @@ class Centre(Mechanism):
         last = sim.event_week(self.p.approvals_until)
         final = self.p.enabled and last is not None and sim.week == last
         if final:
-            pending = self._final_grant(limits)
+            # the extension answers what was pending with its own amounts (its raises, below)
+            limits.request_cat1[:] = 0.0
+            limits.request_cat2[:] = 0.0
+            pending[:] = False
         if self.p.enabled and np.any(pending):
             # A republic stands for its many oblasts, each petitioning on its own: the centre
             # answers a share of the republic's pending requests each week, not all or nothing.
-            share = 1.0 if final else (self.p.approval_probability if last is None
-                                       or sim.week < last else self.p.late_approval_probability)
+            share = (self.p.approval_probability if last is None or sim.week < last
+                     else self.p.late_approval_probability)
             answered = np.where(pending, share, 0.0)
             for cat, request in ((1, limits.request_cat1), (2, limits.request_cat2)):
                 increase = request * answered * self.p.approval_share
@@ -141,25 +149,29 @@ class Centre(Mechanism):
         sim.series["limit_cat1"][sim.week] = np.rint(limits.cat1 * scale)
         sim.series["limit_cat2"][sim.week] = np.rint(limits.cat2 * scale)
 
-    def _final_grant(self, limits: Limits) -> np.ndarray:
-        """The last general extension (Politburo, 31 Jan 1938): every region that still has
-        work left gets ``final_grant`` of its initial limits, granted this week in place of
-        any pending request. Returns the regions granted."""
-        grant = limits.backlog & (limits.total > 0)
-        limits.request_cat1[:] = np.where(grant, self.p.final_grant * limits.initial_cat1, 0.0)
-        limits.request_cat2[:] = np.where(grant, self.p.final_grant * limits.initial_cat2, 0.0)
-        return grant & ((limits.request_cat1 + limits.request_cat2) > 0)
-
     def _decisions(self, sim: Sim, limits: Limits) -> None:
-        """Dated decisions raising one region's limits (``raises``), in the week they fall."""
+        """Dated decisions raising limits (``raises``), in the week they fall: a named region's,
+        or, for a raise without one, those of the regions with work left that no raise of the
+        same event names, by their initial limits."""
         for decision, region in self.raises:
-            if sim.event_week(decision.event) == sim.week:
-                amount = decision.amount / self.scale
-                limits.cat1[region] += amount * decision.cat1_share
-                limits.cat2[region] += amount * (1.0 - decision.cat1_share)
-                for cat, share in ((1, decision.cat1_share), (2, 1.0 - decision.cat1_share)):
-                    sim.series[f"limit_increase_cat{cat}"][sim.week, region] += np.rint(
-                        decision.amount * share)
+            if sim.event_week(decision.event) != sim.week:
+                continue
+            if region is None:
+                named = [r for d, r in self.raises if d.event == decision.event and r is not None]
+                weight = np.where(limits.backlog & (limits.total > 0),
+                                  limits.initial_cat1 + limits.initial_cat2, 0.0)
+                weight[named] = 0.0
+                if weight.sum() <= 0:
+                    continue  # nobody has work left to give it to
+                share = weight / weight.sum()
+            else:
+                share = np.zeros(len(limits.cat1))
+                share[region] = 1.0
+            amount = decision.amount * share
+            for cat, part in ((1, decision.cat1_share), (2, 1.0 - decision.cat1_share)):
+                (limits.cat1 if cat == 1 else limits.cat2)[:] += amount * part / self.scale
+                sim.series[f"limit_increase_cat{cat}"][sim.week] += np.rint(
+                    amount * part).astype(np.int64)
 
     def _requests(self, limits: Limits) -> None:
         """A region with work left asks for more once it has used most of its limit, or of
