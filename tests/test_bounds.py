@@ -320,3 +320,17 @@ def test_run_with_an_override_refuses_a_file_whose_own_value_is_invalid(tmp_path
     result = runner.invoke(app, ["run", str(path), "--scale", "1000"])
     assert result.exit_code == 2 and "scale = 0" in result.stderr
     assert not catalog.exists()
+
+
+def test_a_raise_names_a_known_region_or_none(tmp_path):
+    """A dated raise for a misspelt region is refused, naming the allowed ones; a raise with
+    no region (the regions with work left) is allowed."""
+    path = tmp_path / "raise.toml"
+    raise_ = '[[centre.raises]]\nevent = "ukraine_raise_1938"\namount = 100.0\ncat1_share = 0.5\n'
+    path.write_text('base = "great-terror"\n' + raise_ + 'region = "Ukrain"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    text = str(info.value)
+    assert "'Ukrain': not a region" in text and "'Ukraine'" in text and "or none" in text
+    path.write_text('base = "great-terror"\n' + raise_, encoding="utf-8")
+    assert load_scenario(path).centre.raises[-1].region is None
