@@ -107,8 +107,10 @@ def sobol_indices(out_dir: str | Path, outputs: list[str] | None = None,
             note = "the output does not vary over the design"
         indices = {p: dict.fromkeys(("S1", "S1_conf", "ST", "ST_conf")) for p in names}
         if note is None:
+            # SALib seeds its bootstrap only when ``if seed:`` holds, so a seed of 0 would
+            # leave the intervals to the global random state; shift by one to keep 0 usable.
             si = sobol.analyze(problem, kept, calc_second_order=False, num_resamples=resamples,
-                               conf_level=conf_level, seed=seed)
+                               conf_level=conf_level, seed=seed + 1)
             indices = {p: {k: _number(si[k][i]) for k in ("S1", "S1_conf", "ST", "ST_conf")}
                        for i, p in enumerate(names)}
         result["outputs"][name] = indices
