@@ -37,12 +37,19 @@ def interrupted(args: list[str], ready: Callable[[], bool], cwd: Path,
     """Start ``purgesim ARGS`` in its own process group, wait until ``ready()``, then send
     SIGINT to the whole group, as Ctrl-C in a terminal does."""
     # A shell without job control starts background commands with SIGINT ignored, and the
-    # command would inherit that through pytest (a suite run with `&` saw exit 0 everywhere):
-    # give the child the default disposition, as a terminal's foreground command has.
-    child = subprocess.Popen([sys.executable, "-m", "purgesim", *args], cwd=cwd,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True,
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    # command would inherit that through pytest (a suite run with `&` saw exit 0 everywhere).
+    # A signal caught here is reset to its default at exec, as a terminal's foreground command
+    # has it (not preexec_fn, which can deadlock when the test process has threads).
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        child = subprocess.Popen([sys.executable, "-m", "purgesim", *args], cwd=cwd,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 start_new_session=True)
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         deadline = time.monotonic() + timeout
         while not ready():
