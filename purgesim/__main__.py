@@ -1,3 +1,3 @@
-from purgesim.cli import main
+from purgesim.entry import main
 
 main()

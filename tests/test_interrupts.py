@@ -94,6 +94,18 @@ def test_ctrl_c_on_a_run(catalog, tmp_path):
     assert not (tmp_path / "runs" / "x" / "meta.json").exists()
 
 
+@pytest.mark.parametrize("after", [0.1, 0.2, 0.3, 0.4, 0.5])
+def test_ctrl_c_while_the_command_line_loads(catalog, tmp_path, after):
+    # Loading the command line takes about half a second on the development machine; Ctrl-C
+    # anywhere in it (importing, Typer building the commands) is one line too. (Before Python
+    # has imported its own site packages, ~30 ms, nothing of purgesim runs yet.)
+    start = time.monotonic()
+    done = interrupted(["run", "--scale", "1000", "--out", "runs/x"],
+                       lambda: time.monotonic() - start >= after, tmp_path)
+    assert_one_line(done, "nothing was")
+    assert not (tmp_path / "runs" / "x" / "meta.json").exists()
+
+
 def test_ctrl_c_on_an_ensemble_keeps_finished_seeds_and_the_rerun_reuses_them(catalog,
                                                                              tmp_path):
     out = tmp_path / "ens"

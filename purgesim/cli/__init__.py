@@ -1,4 +1,4 @@
-"""The ``purgesim`` command line (Typer + Rich): ``purgesim.cli:main``.
+"""The ``purgesim`` command line (Typer + Rich), started by :mod:`purgesim.entry`.
 
 :mod:`purgesim.cli.app` holds the Typer application and what the commands share; each other
 module holds one group of commands and parses, runs library code and prints, nothing more.

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 
+from purgesim.entry import INTERRUPTED
 from purgesim.params import unprintable
 
 if TYPE_CHECKING:
@@ -43,8 +44,6 @@ CatalogOpt = Annotated[Path | None, typer.Option(
                       "catalog.duckdb in the user's data folder.")]
 
 
-INTERRUPTED = 130
-"""The exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it."""
 _said_interrupted = False
 
 
@@ -149,9 +148,13 @@ def main() -> None:
         if str(exc).strip():  # no arguments at all: the help is already shown
             err.print(plain(usage_line(exc)), highlight=False, markup=False, soft_wrap=True)
         sys.exit(getattr(exc, "exit_code", 2))
-    except typer.Abort:
-        err.print("aborted", highlight=False)
-        sys.exit(1)
+    except typer.Abort as exc:
+        if not isinstance(exc.__cause__, KeyboardInterrupt):
+            err.print("aborted", highlight=False)
+            sys.exit(1)
+        code = INTERRUPTED  # Ctrl-C before the command set its own handler
+    except KeyboardInterrupt:  # the same, while Typer was still building the commands
+        code = INTERRUPTED
     if code == INTERRUPTED and not _said_interrupted:
         err.print("interrupted: nothing was left half-written (every file is written whole "
                   "or not at all); rerun the same command to go on", highlight=False,
