@@ -111,6 +111,12 @@ class Centre(Mechanism):
         names = list(pop.region_names)
         self.raises = [(r, None if r.region is None else names.index(r.region))
                        for r in self.p.raises if r.region is None or r.region in names]
+        # the regions each decision names: a raise without one shares its amount among the rest
+        self.named: dict[str, list[int]] = {}
+        for decision, region in self.raises:
+            self.named.setdefault(decision.event, [])
+            if region is not None:
+                self.named[decision.event].append(region)
         self.policy = Policy(speech_tolerated=self.speech_tolerated)
         sim.provide(self.limits)
         sim.provide(self.policy)
@@ -144,7 +150,6 @@ class Centre(Mechanism):
                 request -= request * answered
         if self.p.enabled:
             self._decisions(sim, limits)
-        if self.p.enabled:
             self._requests(limits)
         sim.series["limit_cat1"][sim.week] = np.rint(limits.cat1 * scale)
         sim.series["limit_cat2"][sim.week] = np.rint(limits.cat2 * scale)
@@ -157,10 +162,9 @@ class Centre(Mechanism):
             if sim.event_week(decision.event) != sim.week:
                 continue
             if region is None:
-                named = [r for d, r in self.raises if d.event == decision.event and r is not None]
                 weight = np.where(limits.backlog & (limits.total > 0),
                                   limits.initial_cat1 + limits.initial_cat2, 0.0)
-                weight[named] = 0.0
+                weight[self.named[decision.event]] = 0.0
                 if weight.sum() <= 0:
                     continue  # nobody has work left to give it to
                 share = weight / weight.sum()
