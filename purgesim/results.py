@@ -121,6 +121,9 @@ class Result:
         self.meta: dict[str, Any] = {}
         """A loaded run's ``meta.json`` (version, commit, run id...)."""
         self._saved_summary: dict[str, Any] | None = None
+        """The summary: read from a loaded run's folder, else computed on first use (a run's
+        tables do not change once it has ended; writing a run and printing it both need it)."""
+        self._parent_rows: np.ndarray | None = None
         self._scenario_data: dict[str, Any] | None = None
 
     @functools.cached_property
@@ -177,8 +180,11 @@ class Result:
         For a loaded run, the summary saved with it (exactly what this method returned when
         the run was written); if the folder has none, computed from its tables, with null for
         the counts that need the population (the Central Committee and the delegates)."""
-        if self._saved_summary is not None:
-            return copy.deepcopy(self._saved_summary)
+        if self._saved_summary is None:
+            self._saved_summary = self._summary()
+        return copy.deepcopy(self._saved_summary)
+
+    def _summary(self) -> dict[str, Any]:
         c = self.columns
         w = c["weight"].astype(np.int64)
         sentence = c["sentence"]
@@ -247,7 +253,10 @@ class Result:
     def parent_rows(self) -> np.ndarray:
         """Event row of each arrest's parent, or -1 when the parent was never arrested (a
         card-file sweep, or a denouncer who stayed free)."""
-        return parent_rows(self.columns["person"], self.columns["parent"])
+        if self._parent_rows is None:  # a sort of the event table: summary() needs it twice
+            self._parent_rows = parent_rows(self.columns["person"], self.columns["parent"])
+            self._parent_rows.setflags(write=False)
+        return self._parent_rows
 
     def root_source(self) -> np.ndarray:
         """For each arrest, the source of the first arrest of its chain: what set it going.
