@@ -54,7 +54,9 @@ def test_project_data_matches_the_shared_research_data():
 ADDED_BY_THE_PROJECT = (
     {f"{op}_op_{kind}" for op in ("polish", "german", "harbin", "latvian")
      for kind in ("convicted", "shot")}
-    | {"polish_op_arrested", "o00447_extension_1938_total", "o00447_extension_1938_cat1"})
+    | {"polish_op_arrested", "o00447_extension_1938_total", "o00447_extension_1938_cat1",
+       "nkvd_chiefs_arrested_sep1938_feb1939", "nkvd_leading_staff_arrested_sep_dec1938",
+       "nkvd_staff_dismissed_nov1938_dec1939"})
 
 
 def test_every_comparable_figure_is_in_the_data():
