@@ -270,3 +270,32 @@ def test_regions_ask_for_the_category_their_troika_lacked():
     limits.backlog[:] = True
     centre._requests(limits)
     assert limits.request_cat1[0] == pytest.approx(3 * limits.request_cat2[0])
+
+
+def _rsfsr_zeal(zeal_of: str, seeds: range) -> np.ndarray:
+    from purgesim.mechanisms.centre import Centre
+
+    out = []
+    for seed in seeds:
+        sim = ps.Sim(ps.with_overrides(ps.load_scenario(scale=20_000, seed=seed),
+                                       centre__zeal_of=zeal_of)).init()
+        (centre,) = [m for m in sim.mechanisms if isinstance(m, Centre)]
+        out.append(centre.zeal[sim.population.region_names.index("RSFSR")])
+    return np.array(out)
+
+
+def test_a_republic_of_many_oblasts_averages_its_chiefs_zeal():
+    """With one chief per region the RSFSR's zeal is one log-normal draw, which moves whole
+    seeds' ratchets; with one chief per annex entry it is the mean of some fifty, near the
+    log-normal's mean exp(sigma^2 / 2) on every seed."""
+    from purgesim import datasets
+    from purgesim.mechanisms.centre import annex_entries
+
+    sigma = ps.load_scenario().centre.zeal_sigma
+    one, many = _rsfsr_zeal("region", range(1, 9)), _rsfsr_zeal("oblasts", range(1, 9))
+    assert np.std(np.log(one)) > 3 * np.std(np.log(many))
+    assert np.all(np.abs(many / np.exp(sigma ** 2 / 2) - 1) < 0.25)
+    names = [r.name for r in datasets.regions()]
+    entries = dict(zip(names, annex_entries(names, datasets.o00447_limits()), strict=True))
+    assert entries["Gulag"] == 1 and min(entries.values()) >= 1
+    assert entries["RSFSR"] > 40 and sum(entries.values()) < 70

@@ -4,7 +4,8 @@ Each region starts with the category 1 and 2 limits of the Order 00447 annex (pe
 republic, and the Gulag's own 10,000 for category 1). A region asks for more of a category when
 it has used most of it (or arrested most of its whole limit) and still has work left (suspects in
 its card file or on its queue, see :mod:`purgesim.mechanisms.operations`); how much it asks for
-grows with its chief's zeal, drawn once per region. Each week the centre grants a share of the
+grows with its chief's zeal, drawn once per region (or, with ``zeal_of = "oblasts"``, the mean
+zeal of the oblast chiefs the region stands for). Each week the centre grants a share of the
 pending requests (a republic stands for its oblasts, each of which petitioned on its own, so
 the answer is a share, not all or nothing), until the last general extension (Politburo, 31 Jan
 1938), which grants every region with work left an extra share of its initial limit; later
@@ -17,7 +18,7 @@ scales.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 from pydantic import Field, field_validator
@@ -72,8 +73,16 @@ class CentreParams(Section):
     """A request asks for this share of the region's initial limit, times the zeal, split
     between the categories as its troika would have sentenced so far without the limits."""
     zeal_sigma: Annotated[float, Field(ge=0.0, le=5.0)]
-    """Spread of the regional chiefs' zeal (log-normal, median 1, drawn once per region); at
-    most 5, where one chief in a hundred is a hundred thousand times as zealous."""
+    """Spread of the regional chiefs' zeal (log-normal, median 1, each drawn once); at most 5,
+    where one chief in a hundred is a hundred thousand times as zealous."""
+    zeal_of: Literal["region", "oblasts"] = "region"
+    """Whose zeal a region's requests carry. 'region': one chief per region of the model, so
+    a republic is one draw (the RSFSR, seven tenths of the country, included). 'oblasts': a
+    republic stands for its entries of the Order 00447 annex, each with its own chief (as the
+    centre's answers already treat it as many oblasts), and its zeal is their mean; the
+    annex's 64 territorial entries are shared among the republics in proportion to their
+    initial limits (at least one each; the Gulag is one), since data/ has the limits by
+    republic, not the entries."""
     approval_probability: Probability
     """Weekly chance that an oblast's pending request for more is granted, until
     ``approvals_until``; so the share of a republic's pending requests granted each week."""
@@ -106,8 +115,12 @@ class Centre(Mechanism):
         cat2 = np.array([initial[name][1] for name in pop.region_names])
         factor = self.p.limit_multiplier / self.scale
         self.limits = Limits(cat1 * factor, cat2 * factor)
-        self.zeal = np.exp(self.p.zeal_sigma * sim.rng(self.name + ".zeal").standard_normal(
-            pop.n_regions))
+        chiefs = (annex_entries(pop.region_names, initial) if self.p.zeal_of == "oblasts"
+                  else np.ones(pop.n_regions, dtype=np.int64))
+        zeal = np.exp(self.p.zeal_sigma * sim.rng(self.name + ".zeal").standard_normal(
+            int(chiefs.sum())))
+        region = np.repeat(np.arange(pop.n_regions), chiefs)
+        self.zeal = np.bincount(region, weights=zeal, minlength=pop.n_regions) / chiefs
         names = list(pop.region_names)
         self.raises = [(r, None if r.region is None else names.index(r.region))
                        for r in self.p.raises if r.region is None or r.region in names]
@@ -198,3 +211,20 @@ class Centre(Mechanism):
                         limits.initial_cat1 / np.maximum(initial, 1e-12))
         limits.request_cat1[asks] += (amount * cat1)[asks]
         limits.request_cat2[asks] += (amount * (1.0 - cat1))[asks]
+
+
+ANNEX_TERRITORIAL_ENTRIES = 64
+"""Republics, krais and oblasts in the annex of Order 00447, besides the Gulag's camps, its
+65th entry (history.csv o00447_initial_limit_cat1_gulag)."""
+
+
+def annex_entries(region_names: tuple[str, ...] | list[str],
+                  initial: dict[str, tuple[float, float]]) -> np.ndarray:
+    """How many annex entries (oblast chiefs) each region stands for: the 64 territorial
+    entries shared in proportion to the regions' initial limits, at least one each; the Gulag
+    is one entry. An assumption (entries of equal size): the annex's Kazakh SSR has eight
+    oblasts, which this gives two."""
+    names = list(region_names)
+    size = np.array([0.0 if name == "Gulag" else sum(initial[name]) for name in names])
+    share = size / size.sum() if size.sum() > 0 else size
+    return np.maximum(np.rint(ANNEX_TERRITORIAL_ENTRIES * share), 1).astype(np.int64)
