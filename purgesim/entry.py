@@ -8,10 +8,8 @@ later, and not with a traceback.
 
 from __future__ import annotations
 
+import signal
 import sys
-
-INTERRUPTED = 130
-"""The exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it."""
 
 
 def main() -> None:
@@ -19,5 +17,5 @@ def main() -> None:
         from purgesim.cli import main as command_line
     except KeyboardInterrupt:
         sys.stderr.write("interrupted: before the command started; nothing was run or written\n")
-        sys.exit(INTERRUPTED)
+        sys.exit(128 + signal.SIGINT)  # as purgesim.cli.app.INTERRUPTED, which is not loaded
     command_line()

@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "purgesim.sensitivity", "purgesim.outputs"),
     ("purgesim.report",),
     ("purgesim.explorer",),
-    ("purgesim.cli", "purgesim.__main__"),
+    ("purgesim.cli", "purgesim.__main__", "purgesim.entry"),
     ("purgesim",),
 )
 """From the bottom up; a module may import its own layer and the layers below it."""

@@ -20,7 +20,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 
-from purgesim.entry import INTERRUPTED
 from purgesim.params import unprintable
 
 if TYPE_CHECKING:
@@ -44,6 +43,8 @@ CatalogOpt = Annotated[Path | None, typer.Option(
                       "catalog.duckdb in the user's data folder.")]
 
 
+INTERRUPTED = 130
+"""The exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it."""
 _said_interrupted = False
 
 
