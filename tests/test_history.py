@@ -56,7 +56,7 @@ ADDED_BY_THE_PROJECT = (
      for kind in ("convicted", "shot")}
     | {"polish_op_arrested", "o00447_extension_1938_total", "o00447_extension_1938_cat1",
        "nkvd_chiefs_arrested_sep1938_feb1939", "nkvd_leading_staff_arrested_sep_dec1938",
-       "nkvd_staff_dismissed_1939"})
+       "nkvd_staff_dismissed_1939", "o00447_annex_territorial_entries"})
 
 
 def test_every_comparable_figure_is_in_the_data():

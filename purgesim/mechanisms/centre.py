@@ -213,18 +213,15 @@ class Centre(Mechanism):
         limits.request_cat2[asks] += (amount * (1.0 - cat1))[asks]
 
 
-ANNEX_TERRITORIAL_ENTRIES = 64
-"""Republics, krais and oblasts in the annex of Order 00447, besides the Gulag's camps, its
-65th entry (history.csv o00447_initial_limit_cat1_gulag)."""
-
-
 def annex_entries(region_names: tuple[str, ...] | list[str],
                   initial: dict[str, tuple[float, float]]) -> np.ndarray:
-    """How many annex entries (oblast chiefs) each region stands for: the 64 territorial
-    entries shared in proportion to the regions' initial limits, at least one each; the Gulag
-    is one entry. An assumption (entries of equal size): the annex's Kazakh SSR has eight
-    oblasts, which this gives two."""
+    """How many annex entries (oblast chiefs) each region stands for: the annex's territorial
+    entries (history.csv o00447_annex_territorial_entries) shared in proportion to the
+    regions' initial limits, at least one each; the Gulag is one entry. An assumption (entries
+    of equal size): the Kazakh SSR's lines are eight oblasts (the annex as reprinted at
+    onlinereadsfree.com, book 126318, p. 101), which this gives two."""
     names = list(region_names)
     size = np.array([0.0 if name == "Gulag" else sum(initial[name]) for name in names])
     share = size / size.sum() if size.sum() > 0 else size
-    return np.maximum(np.rint(ANNEX_TERRITORIAL_ENTRIES * share), 1).astype(np.int64)
+    entries = datasets.figure("o00447_annex_territorial_entries")
+    return np.maximum(np.rint(entries * share), 1).astype(np.int64)
