@@ -200,6 +200,9 @@ def test_controls_take_their_kind_range_and_help_from_the_schema():
     assert (prob["min"], prob["max"]) == (0.0, 1.0)
     assert prob["help"] == " ".join(Scenario.model_fields["evidence"].annotation
                                     .model_fields["pressure_sensitivity"].description.split())
+    # reStructuredText literals lose their backticks on the page, keep their words
+    approval = made["centre.approval_probability"]["help"]
+    assert "``" not in approval and "until approvals_until;" in approval
     hearers = made["remarks.hearers"]
     assert hearers["integer"] and (hearers["min"], hearers["max"]) == (1, 20)
     # every number has bounds since the hardening; a wide one gets a log slider around the default

@@ -103,6 +103,12 @@ def _nice_step(span: float) -> float:
     return float(f"{raw:.1g}")
 
 
+def plain(docstring: str) -> str:
+    """A field's docstring as the page shows it: one line, without the reStructuredText
+    markup of literals (a page shows ``approvals_until`` with its backticks)."""
+    return " ".join(docstring.replace("``", "").split())
+
+
 def control(schema: dict[str, Any], path: str, value: Any, label: str | None = None,
             dates: tuple[str, str] | None = None) -> dict[str, Any] | None:
     """The control of one field, given its value in the default scenario; None for a field
@@ -111,7 +117,7 @@ def control(schema: dict[str, Any], path: str, value: Any, label: str | None = N
     if node is None:
         return None
     out: dict[str, Any] = {"path": path, "label": label or node.get("title") or path,
-                           "help": " ".join(str(node.get("description", "")).split()),
+                           "help": plain(str(node.get("description", ""))),
                            "nullable": bool(node.get("nullable"))}
     kind = node.get("type")
     if "enum" in node:
