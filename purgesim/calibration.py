@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import tomllib
 from collections.abc import Callable, Sequence
 from importlib import resources
@@ -105,6 +106,13 @@ class CalibrationConfig(BaseModel):
         for name, (low, high) in value.items():
             if not low < high:
                 raise ValueError(f"parameters.{name} = [{low}, {high}]: allowed: low < high")
+            groups = TIED.findall(name)
+            names = [part.strip() for part in groups[0].split(",")] if groups else []
+            if len(groups) > 1 or "" in names or len(set(names)) < len(names) or any(
+                    "{" in path or "}" in path for path in paths(name)):
+                raise ValueError(f"parameters.{name}: allowed: a dotted scenario path, with at "
+                                 "most one {a,b,...} group of distinct names to tie several "
+                                 "paths to one value")
         return value
 
 
@@ -134,9 +142,24 @@ def load_config(ref: str | Path) -> tuple[str, CalibrationConfig]:
     return label, config
 
 
+TIED = re.compile(r"\{([^{}]*)\}")
+
+
+def paths(name: str) -> list[str]:
+    """The scenario paths a fitted parameter sets: its dotted path, or with one ``{a,b,...}``
+    group, one path per alternative, all tied to the same value (one prior, one column), e.g.
+    ``operations.{polish_00485,german_00439}.names_mean``."""
+    group = TIED.search(name)
+    if group is None:
+        return [name]
+    return [name[:group.start()] + part.strip() + name[group.end():]
+            for part in group.group(1).split(",")]
+
+
 def overrides(params: dict[str, float]) -> dict[str, float]:
-    """Dotted parameter paths as :func:`load_scenario` overrides."""
-    return {name.replace(".", "__"): float(value) for name, value in params.items()}
+    """Fitted parameters as :func:`load_scenario` overrides (a tied one sets all its paths)."""
+    return {path.replace(".", "__"): float(value)
+            for name, value in params.items() for path in paths(name)}
 
 
 class Model:
@@ -378,11 +401,12 @@ def write_results(history: Any, config: CalibrationConfig, out: Path, config_ref
     atomic_write_text(out / "fit.json", json.dumps(fit, indent=2) + "\n")
     scenario: dict[str, Any] = {"base": config.scenario, "calibration": config_ref}
     for name, value in fit["shipped"]["parameters"].items():
-        node = scenario
-        *parents, leaf = name.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = round(value, 6)
+        for path in paths(name):
+            node = scenario
+            *parents, leaf = path.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = round(value, 6)
     atomic_write_bytes(out / "scenario.toml", tomli_w.dumps(scenario).encode())
     return fit
 
@@ -469,12 +493,16 @@ def posterior_draws(path: Path, k: int, seed: int) -> list[dict[str, float]]:
 
 
 def shipped_values(config: CalibrationConfig) -> dict[str, float]:
-    """The values the config's scenario ships for each fitted parameter."""
+    """The values the config's scenario ships for each fitted parameter (NaN for a tied one
+    whose paths differ: the scenario does not ship one value for it)."""
     sc = load_scenario(config.scenario).model_dump()
     values = {}
     for name in config.parameters:
-        node: Any = sc
-        for part in name.split("."):
-            node = node[part]
-        values[name] = float(node)
+        found = set()
+        for path in paths(name):
+            node: Any = sc
+            for part in path.split("."):
+                node = node[part]
+            found.add(float(node))
+        values[name] = found.pop() if len(found) == 1 else float("nan")
     return values

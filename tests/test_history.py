@@ -217,6 +217,38 @@ def test_calibration_with_one_worker_is_reproducible_and_resumes(tmp_path):
     assert c["generations"] == 2 and c == calibrate(config, tmp_path / "d", workers=1)
 
 
+def test_a_tied_parameter_sets_every_path_it_names_to_one_value(tmp_path):
+    """One prior for a mechanism shared by several operations: ``{a,b}`` ties the paths."""
+    from purgesim.calibration import shipped_values
+
+    tied = "operations.{german_00439, polish_00485}.torture_probability"
+    path = tmp_path / "tied.toml"
+    path.write_text(TINY.format(generations=1, short=short(tmp_path)).replace(
+        "[abc]", f'"{tied}" = [0.1, 0.9]\n[abc]'))
+    _, config = load_config(path)
+    fit = calibrate(config, tmp_path / "out", workers=1)
+    value = fit["shipped"]["parameters"][tied]
+    fitted = ps.load_scenario(tmp_path / "out" / "scenario.toml")
+    for op in ("german_00439", "polish_00485"):
+        assert fitted.operations[op].torture_probability == pytest.approx(value, rel=1e-5)
+    assert tied in pq.read_table(tmp_path / "out" / "posterior.parquet").column_names
+    # what the base scenario ships: one value where the paths agree, none where they differ
+    shipped = shipped_values(config)
+    assert shipped[tied] == ps.load_scenario().operations["german_00439"].torture_probability
+    path.write_text(path.read_text().replace("torture_probability", "rate"))
+    assert np.isnan(shipped_values(load_config(path)[1])[tied.replace("torture_probability",
+                                                                      "rate")])
+    # a bad group, or a name in it the scenario does not have, is refused with the field
+    for bad, says in (("operations.{german_00439,}.rate", "at most one {a,b,...} group"),
+                      ("operations.{latvian,latvian}.rate", "at most one {a,b,...} group"),
+                      ("operations.{latvian,no_such_op}.rate", "no_such_op")):
+        path.write_text(TINY.format(generations=1, short=short(tmp_path)).replace(
+            "[abc]", f'"{bad}" = [1.0, 2.0]\n[abc]'))
+        with pytest.raises(ScenarioError) as info:
+            load_config(path)
+        assert says in str(info.value) and bad in str(info.value)
+
+
 def test_central_best_skips_a_particle_outside_a_marginal_interval():
     from purgesim.calibration import central_best
 
