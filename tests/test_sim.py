@@ -299,3 +299,27 @@ def test_a_republic_of_many_oblasts_averages_its_chiefs_zeal():
     entries = dict(zip(names, annex_entries(names, datasets.o00447_limits()), strict=True))
     assert entries["Gulag"] == 1 and min(entries.values()) >= 1
     assert entries["RSFSR"] > 40 and sum(entries.values()) < 70
+
+
+def test_a_national_operation_sweeps_its_own_diaspora_and_its_other_target_groups():
+    """The nationalities pick whose diaspora bit an operation sweeps; with
+    ``nationalities_diaspora_only`` the Harbin operation's other group, people with foreign
+    contacts ("Japanese spies"), counts whatever the nationality; without, only Harbinites."""
+    from purgesim import datasets
+    from purgesim.mechanisms.operations import Operations
+    from purgesim.vocab import TAINT_BIT
+
+    codes = {nat.name: nat.code for nat in datasets.diaspora()}
+    for only in (False, True):
+        sim = ps.Sim(ps.load_scenario(
+            scale=2_000, seed=1,
+            operations__harbin_00593__nationalities_diaspora_only=only)).init()
+        (ops,) = [m for m in sim.mechanisms if isinstance(m, Operations)]
+        pop = sim.population
+        polish = np.concatenate(ops.lists["polish_00485"])
+        assert len(polish) > 0 and np.all(pop.nation[polish] == codes["Polish"])
+        harbin = np.concatenate(ops.lists["harbin_00593"])
+        returnee = pop.nation[harbin] == codes["Harbin returnee"]
+        contacts = (pop.taint[harbin] & TAINT_BIT["foreign_links"]) > 0
+        assert returnee.any() and (~returnee).any() == only
+        assert np.all(returnee | contacts)

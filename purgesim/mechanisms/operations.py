@@ -71,6 +71,13 @@ class OperationParams(Section):
     targets: list[Taint] = []
     nationalities: list[Nationality] = []
     """Diaspora codes of data/diaspora.csv that the operation sweeps (national operations)."""
+    nationalities_diaspora_only: bool = False
+    """If true, ``nationalities`` pick only whose ``diaspora`` bit counts, and the operation's
+    other target bits count whatever the nationality: the Harbin operation's second group, the
+    "Japanese spies", were anyone with contacts in Japan or Manchuria (N. Potapova,
+    "Kharbinskaya" operatsiya NKVD SSSR 1937-1938 gg.: mekhanizmy, tselevye gruppy i masshtaby
+    repressii, pp. 25-27: the closed letter No. 60268 sent with Order 00593). If false, every
+    target bit counts only for people of those nationalities."""
     torture_probability: Probability = 0.5
     names_mean: MeanCount = 1.0
     sentenced_by: Literal["operation", "album", "collegium"] = "operation"
@@ -149,9 +156,13 @@ class Operations(Mechanism):
             mask = 0
             for bit in op.targets:
                 mask |= TAINT_BIT[bit]
-            chosen = (pop.taint[card] & mask) > 0
+            taint = pop.taint[card]
+            chosen = (taint & mask) > 0
             if op.nationalities:
-                chosen &= np.isin(pop.nation[card], op.nationalities)
+                of_nation = np.isin(pop.nation[card], op.nationalities)
+                if op.nationalities_diaspora_only:
+                    of_nation |= (taint & (mask & ~TAINT_BIT["diaspora"])) > 0
+                chosen &= of_nation
             ids, regions = card[chosen], card_region[chosen]
             tier = (np.zeros(len(ids), dtype=bool) if not op.limited
                     else (pop.taint[ids] & FIRST_TIER) == 0)
