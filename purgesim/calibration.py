@@ -495,14 +495,11 @@ def posterior_draws(path: Path, k: int, seed: int) -> list[dict[str, float]]:
 def shipped_values(config: CalibrationConfig) -> dict[str, float]:
     """The values the config's scenario ships for each fitted parameter (NaN for a tied one
     whose paths differ: the scenario does not ship one value for it)."""
-    sc = load_scenario(config.scenario).model_dump()
+    from purgesim.sweeps.config import current_value
+
+    sc = load_scenario(config.scenario)
     values = {}
     for name in config.parameters:
-        found = set()
-        for path in paths(name):
-            node: Any = sc
-            for part in path.split("."):
-                node = node[part]
-            found.add(float(node))
+        found = {float(current_value(sc, path)) for path in paths(name)}
         values[name] = found.pop() if len(found) == 1 else float("nan")
     return values
