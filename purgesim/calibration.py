@@ -38,6 +38,8 @@ from purgesim.files import atomic_write, atomic_write_bytes, atomic_write_text, 
 from purgesim.history import BY_KEY
 from purgesim.problems import describe
 from purgesim.scenario import ScenarioError, load_scenario
+from purgesim.sweeps.config import current_value
+from purgesim.sweeps.config import overrides as dotted_overrides
 
 SHIPPED = resources.files("purgesim.calibrations")
 
@@ -158,8 +160,8 @@ def paths(name: str) -> list[str]:
 
 def overrides(params: dict[str, float]) -> dict[str, float]:
     """Fitted parameters as :func:`load_scenario` overrides (a tied one sets all its paths)."""
-    return {path.replace(".", "__"): float(value)
-            for name, value in params.items() for path in paths(name)}
+    return dotted_overrides({path: float(value)
+                             for name, value in params.items() for path in paths(name)})
 
 
 class Model:
@@ -495,8 +497,6 @@ def posterior_draws(path: Path, k: int, seed: int) -> list[dict[str, float]]:
 def shipped_values(config: CalibrationConfig) -> dict[str, float]:
     """The values the config's scenario ships for each fitted parameter (NaN for a tied one
     whose paths differ: the scenario does not ship one value for it)."""
-    from purgesim.sweeps.config import current_value
-
     sc = load_scenario(config.scenario)
     values = {}
     for name in config.parameters:
