@@ -4,8 +4,8 @@ Each region starts with the category 1 and 2 limits of the Order 00447 annex (pe
 republic, and the Gulag's own 10,000 for category 1). A region asks for more of a category when
 it has used most of it (or arrested most of its whole limit) and still has work left (suspects in
 its card file or on its queue, see :mod:`purgesim.mechanisms.operations`); how much it asks for
-grows with its chief's zeal, drawn once per region (or, with ``zeal_of = "oblasts"``, the mean
-zeal of the oblast chiefs the region stands for). Each week the centre grants a share of the
+grows with its chiefs' zeal: the mean zeal of the oblast chiefs the region stands for, each
+drawn once (or, with ``zeal_of = "region"``, one chief's per region). Each week the centre grants a share of the
 pending requests (a republic stands for its oblasts, each of which petitioned on its own, so
 the answer is a share, not all or nothing), until the last general extension (Politburo, 31 Jan
 1938), which grants every region with work left an extra share of its initial limit; later
@@ -75,9 +75,10 @@ class CentreParams(Section):
     zeal_sigma: Annotated[float, Field(ge=0.0, le=5.0)]
     """Spread of the regional chiefs' zeal (log-normal, median 1, each drawn once); at most 5,
     where one chief in a hundred is a hundred thousand times as zealous."""
-    zeal_of: Literal["region", "oblasts"] = "region"
+    zeal_of: Literal["region", "oblasts"] = "oblasts"
     """Whose zeal a region's requests carry. 'region': one chief per region of the model, so
-    a republic is one draw (the RSFSR, seven tenths of the country, included). 'oblasts': a
+    a republic is one draw (the RSFSR, seven tenths of the country, included), which moved
+    whole seeds (great-terror's setting until commit 5dba684). 'oblasts' (the default): a
     republic stands for its entries of the Order 00447 annex, each with its own chief (as the
     centre's answers already treat it as many oblasts), and its zeal is their mean; the
     annex's 64 territorial entries are shared among the republics in proportion to their
