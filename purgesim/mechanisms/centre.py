@@ -2,18 +2,18 @@
 
 Each region starts with the category 1 and 2 limits of the Order 00447 annex (per union
 republic, and the Gulag's own 10,000 for category 1). A region asks for more of a category when
-it has used most of it (or arrested most of its whole limit) and still has work left (suspects in
-its card file or on its queue, see :mod:`purgesim.mechanisms.operations`); how much it asks for
-grows with its chiefs' zeal: the mean zeal of the oblast chiefs the region stands for, each
-drawn once (or, with ``zeal_of = "region"``, one chief's per region). Each week the centre grants a share of the
-pending requests (a republic stands for its oblasts, each of which petitioned on its own, so
-the answer is a share, not all or nothing), until the last general extension (Politburo, 31 Jan
-1938), which grants every region with work left an extra share of its initial limit; later
-requests are granted only rarely, and dated decisions (Ukraine's raise of 17 Feb 1938) add
-what they add. Nothing caps the limits: how far they rose (five-fold for category 1 and
-two-fold for category 2 in the archives) is an outcome, reported in the summary. Limits are kept
-in agent units as real numbers, so fractions carry over and small republics still act at coarse
-scales.
+it has used most of it (or arrested most of its whole limit) and still has work left (suspects
+in its card file or on its queue, see :mod:`purgesim.mechanisms.operations`); how much it asks
+for grows with its chiefs' zeal: the mean zeal of the oblast chiefs the region stands for, each
+drawn once (or, with ``zeal_of = "region"``, one chief's per region). Each week the centre
+grants a share of the pending requests (a republic stands for its oblasts, each of which
+petitioned on its own, so the answer is a share, not all or nothing), until the last general
+extension (Politburo, 31 Jan 1938), which grants every region with work left an extra share of
+its initial limit; later requests are granted only rarely, and dated decisions (Ukraine's raise
+of 17 Feb 1938) add what they add. Nothing caps the limits: how far they rose (five-fold for
+category 1 and two-fold for category 2 in the archives) is an outcome, reported in the summary.
+Limits are kept in agent units as real numbers, so fractions carry over and small republics
+still act at coarse scales.
 """
 
 from __future__ import annotations
